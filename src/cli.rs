@@ -1,0 +1,295 @@
+//! Command-line interface: argument parsing and the commands.
+//!
+//! Exit codes: 0 success, 1 a threshold failed, 2 invalid usage or
+//! scenario, 3 a runtime failure such as a store error or an unwritable
+//! results folder.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::report::{self, Report, TableStyle};
+use crate::scenario::{self, Scenario, ScenarioError};
+use crate::store::StoreUrl;
+use crate::strategy::{self, Setup};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "authcmp",
+    version,
+    about = "Compare session-cookie and JWT authentication strategies on scripted workloads",
+    long_about = "Replays scripted sign-in and request workloads from scenario files against \
+                  real implementations of session-cookie and JWT strategies, and prints one \
+                  comparison table: store operations per request, cookie bytes, verify latency, \
+                  revocation delay and profile staleness.\n\n\
+                  Exit codes: 0 success, 1 a threshold failed, 2 invalid usage or scenario, \
+                  3 runtime failure (store error, unwritable results folder)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Replay scenarios against their strategies and print the comparison table
+    Bench(BenchArgs),
+    /// Parse and check scenario files without running them
+    Validate {
+        /// Scenario files, or names of built-in scenarios
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+    },
+    /// List the strategies and the shipped scenarios
+    List,
+}
+
+/// What `bench` writes to stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for the terminal, with a legend
+    Table,
+    /// A GitHub-flavoured Markdown table, with a legend
+    Markdown,
+    /// The full report as JSON, as saved in results/
+    Json,
+    /// One row per strategy with raw numbers
+    Csv,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Scenario files or built-in scenario names [default: scenarios/default.toml]
+    #[arg(value_name = "SCENARIO")]
+    pub scenarios: Vec<String>,
+
+    /// Run only this strategy: a label from the scenario or a strategy name,
+    /// which runs with its defaults if the scenario lacks it (repeatable)
+    #[arg(long = "strategy", value_name = "NAME")]
+    pub strategies: Vec<String>,
+
+    /// Seed for the workload generator, replacing the scenario's `seed`
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Store for every strategy: sqlite::memory: or sqlite:PATH (a file in WAL mode)
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+
+    /// Folder that receives results/<scenario>/<UTC time>.{json,md,csv}
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub results_dir: PathBuf,
+
+    /// Print the table without writing anything under the results folder
+    #[arg(long)]
+    pub no_save: bool,
+
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// An error that ends the program, with its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl AppError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Usage(_) | AppError::Scenario(_) => 2,
+            AppError::Runtime(_) => 3,
+        }
+    }
+}
+
+/// Parses the command line and runs the command.
+pub fn run() -> Result<ExitCode, AppError> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Bench(args) => bench(&args),
+        Command::Validate { files } => Ok(validate(&files)),
+        Command::List => {
+            print_stdout(&list());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`authcmp list | head`) is not an error worth reporting.
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
+    let names = if args.scenarios.is_empty() {
+        vec!["scenarios/default.toml".to_string()]
+    } else {
+        args.scenarios.clone()
+    };
+    let store = match &args.store {
+        Some(url) => {
+            Some(StoreUrl::parse(url).map_err(|m| AppError::Usage(format!("--store: {m}")))?)
+        }
+        None => None,
+    };
+    // Check every input before the first run starts.
+    let mut plans = Vec::new();
+    for name in &names {
+        let scenario = scenario::load(name)?;
+        let setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
+        plans.push((scenario, setups));
+    }
+    if !args.no_save {
+        report::check_writable(&args.results_dir).map_err(|e| {
+            AppError::Runtime(format!(
+                "results folder {} is not writable: {e}; pass --results-dir DIR or --no-save",
+                args.results_dir.display()
+            ))
+        })?;
+    }
+    for (scenario, setups) in &plans {
+        let report = run_one(scenario, setups, args.seed)?;
+        print_stdout(&render(&report, args.format));
+        if !args.no_save {
+            let path = report::save(&report, &args.results_dir).map_err(|e| {
+                AppError::Runtime(format!(
+                    "cannot save results under {}: {e}",
+                    args.results_dir.display()
+                ))
+            })?;
+            eprintln!("saved {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs one scenario and builds its report.
+pub fn run_one(
+    scenario: &Scenario,
+    setups: &[Setup],
+    seed: Option<u64>,
+) -> Result<Report, AppError> {
+    let seed = seed.unwrap_or(scenario.seed);
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let result =
+        crate::engine::run(scenario, setups, seed).map_err(|e| AppError::Runtime(e.to_string()))?;
+    Ok(Report::new(scenario, seed, result, started_at))
+}
+
+fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Table => report::render_table(report, TableStyle::detect()),
+        Format::Markdown => report::render_markdown(report),
+        Format::Json => {
+            serde_json::to_string_pretty(report).expect("reports serialize to JSON") + "\n"
+        }
+        Format::Csv => report::render_csv(report),
+    }
+}
+
+/// Picks the strategies to run: all of the scenario's, or those named by
+/// `--strategy` (a label, or a kind name run with its defaults), each on
+/// `store` when one is given.
+pub fn select_strategies(
+    scenario: &Scenario,
+    names: &[String],
+    store: Option<&StoreUrl>,
+) -> Result<Vec<Setup>, AppError> {
+    let mut setups: Vec<Setup> = if names.is_empty() {
+        scenario.strategies.clone()
+    } else {
+        let mut chosen = Vec::new();
+        for name in names {
+            let matching: Vec<&Setup> = scenario
+                .strategies
+                .iter()
+                .filter(|s| s.label == *name || s.options.kind_name() == name)
+                .collect();
+            if !matching.is_empty() {
+                chosen.extend(matching.into_iter().cloned());
+            } else if let Some(setup) = Setup::with_defaults(name) {
+                chosen.push(setup);
+            } else {
+                let labels: Vec<&str> = scenario
+                    .strategies
+                    .iter()
+                    .map(|s| s.label.as_str())
+                    .collect();
+                return Err(AppError::Usage(format!(
+                    "unknown strategy \"{name}\"; valid names: {} (labels in {}: {})",
+                    strategy::kind_names(),
+                    scenario.source.path,
+                    labels.join(", ")
+                )));
+            }
+        }
+        chosen.dedup_by(|a, b| a.label == b.label);
+        chosen
+    };
+    if let Some(store) = store {
+        for setup in &mut setups {
+            setup.store = store.clone();
+        }
+    }
+    Ok(setups)
+}
+
+fn validate(files: &[String]) -> ExitCode {
+    let mut failed = false;
+    for file in files {
+        match scenario::load(file) {
+            Ok(s) => println!(
+                "{}: ok ({} users, {} strategies)",
+                s.source.path,
+                s.users(),
+                s.strategies.len()
+            ),
+            Err(e) => {
+                failed = true;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn list() -> String {
+    let mut out = String::from("strategies:\n");
+    let width = strategy::KINDS
+        .iter()
+        .map(|k| k.name.len())
+        .max()
+        .unwrap_or(0);
+    for kind in strategy::KINDS {
+        out.push_str(&format!("  {:width$}  {}\n", kind.name, kind.summary));
+    }
+    out.push_str("\nshipped scenarios (run with `authcmp bench NAME`):\n");
+    let width = scenario::BUILTIN
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(0);
+    for (name, text) in scenario::BUILTIN {
+        let description = scenario::parse(name, text)
+            .map(|s| s.description)
+            .unwrap_or_default();
+        out.push_str(&format!("  {name:width$}  {description}\n"));
+    }
+    out
+}

@@ -1,0 +1,538 @@
+//! The replay engine: one event stream, fed to every strategy in turn.
+//!
+//! Each event goes to every strategy before the next event is generated,
+//! so machine drift during a run spreads evenly over the strategies. Each
+//! strategy has its own clients (cookie jars) and trackers, because the
+//! same request can be accepted by one strategy and rejected by another.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use crate::cookie::{CookieJar, Holder, SetCookie};
+use crate::metrics::{ActionOps, Metrics};
+use crate::scenario::{JarId, Scenario};
+use crate::store::{OpCounts, Profile, StateSize, StoreError};
+use crate::strategy::{Setup, Strategy, Verification};
+use crate::time::Millis;
+use crate::workload::{Action, Event, Workload};
+
+/// A strategy failed at runtime (a store error), naming the strategy.
+#[derive(Debug, thiserror::Error)]
+#[error("strategy {label}: {source}")]
+pub struct EngineError {
+    pub label: String,
+    #[source]
+    pub source: StoreError,
+}
+
+/// What one strategy did over a run.
+pub struct LaneResult {
+    pub setup: Setup,
+    /// The store it used, as the store describes itself.
+    pub store: String,
+    pub metrics: Metrics,
+    /// Server-side state left for live credentials at the end.
+    pub state: StateSize,
+}
+
+/// The outcome of a whole run.
+pub struct RunResult {
+    pub lanes: Vec<LaneResult>,
+    /// Events the workload produced, counted once for all strategies.
+    pub events: u64,
+    /// Requests and replays in the workload.
+    pub requests: u64,
+    /// Virtual time of the last event.
+    pub span: Millis,
+    /// Most users active at once.
+    pub peak_active_users: usize,
+    /// Wall time of the whole run, in nanoseconds.
+    pub wall_ns: u128,
+}
+
+/// Revocation being tracked on one credential.
+#[derive(Clone, Copy, Debug)]
+struct Watch {
+    revoked_at: Millis,
+    last_accept: Option<Millis>,
+}
+
+/// One client of one user: a device, or a copy of a device's cookies.
+struct Client {
+    jar: CookieJar,
+    signed_in: bool,
+    /// Increases with each sign-in on the device.
+    credential: u64,
+    /// For copies: the device and credential the copy was taken from.
+    source: Option<(JarId, u64)>,
+    watch: Option<Watch>,
+    /// Time of the oldest profile change this device has not yet seen.
+    stale_since: Option<Millis>,
+    /// Whether the device saw an outdated profile since `stale_since`.
+    saw_stale: bool,
+}
+
+impl Client {
+    fn new(holder: Holder) -> Self {
+        Client {
+            jar: CookieJar::new(holder),
+            signed_in: false,
+            credential: 0,
+            source: None,
+            watch: None,
+            stale_since: None,
+            saw_stale: false,
+        }
+    }
+}
+
+/// One strategy with its clients and metrics.
+struct Lane {
+    setup: Setup,
+    strategy: Box<dyn Strategy>,
+    metrics: Metrics,
+    users: HashMap<u64, Vec<Option<Client>>>,
+}
+
+/// Profile revision of users who changed their profile, shared by lanes.
+#[derive(Default)]
+struct Profiles {
+    revisions: HashMap<u64, u32>,
+}
+
+impl Profiles {
+    fn current(&self, user: u64) -> Profile {
+        Profile::generated(user, self.revisions.get(&user).copied().unwrap_or(0))
+    }
+}
+
+/// Replays `scenario` with `seed` against every setup.
+pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult, EngineError> {
+    let started = Instant::now();
+    let mut lanes = Vec::with_capacity(setups.len());
+    for setup in setups {
+        let strategy = setup.build().map_err(|source| EngineError {
+            label: setup.label.clone(),
+            source,
+        })?;
+        lanes.push(Lane {
+            setup: setup.clone(),
+            strategy,
+            metrics: Metrics::new(),
+            users: HashMap::new(),
+        });
+    }
+    let mut profiles = Profiles::default();
+    let mut workload = Workload::new(scenario, seed);
+    let (mut events, mut requests, mut span, mut peak) = (0u64, 0u64, 0, 0);
+    while let Some(event) = workload.next() {
+        events += 1;
+        span = event.at;
+        peak = peak.max(workload.active_users());
+        if matches!(event.action, Action::Request { .. } | Action::Replay { .. }) {
+            requests += 1;
+        }
+        if let Action::UpdateProfile { .. } = event.action {
+            *profiles.revisions.entry(event.user).or_insert(0) += 1;
+        }
+        for lane in &mut lanes {
+            lane.apply(scenario, &event, &profiles)
+                .map_err(|source| EngineError {
+                    label: lane.setup.label.clone(),
+                    source,
+                })?;
+        }
+        if let Action::Finish = event.action {
+            profiles.revisions.remove(&event.user);
+        }
+    }
+    let mut results = Vec::with_capacity(lanes.len());
+    for mut lane in lanes {
+        lane.finish_all();
+        let state = lane
+            .strategy
+            .server_state(span)
+            .map_err(|source| EngineError {
+                label: lane.setup.label.clone(),
+                source,
+            })?;
+        results.push(LaneResult {
+            store: lane.strategy.store().describe(),
+            setup: lane.setup,
+            metrics: lane.metrics,
+            state,
+        });
+    }
+    Ok(RunResult {
+        lanes: results,
+        events,
+        requests,
+        span,
+        peak_active_users: peak,
+        wall_ns: started.elapsed().as_nanos(),
+    })
+}
+
+fn elapsed_ns(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Lane {
+    fn apply(
+        &mut self,
+        scenario: &Scenario,
+        event: &Event,
+        profiles: &Profiles,
+    ) -> Result<(), StoreError> {
+        let now = event.at;
+        match &event.action {
+            Action::Revoke { users } => return self.revoke(users, now),
+            Action::Finish => {
+                self.finish(event.user);
+                return Ok(());
+            }
+            _ => {}
+        }
+        if !self.users.contains_key(&event.user) {
+            self.strategy
+                .store()
+                .seed_user(&profiles.current(event.user))?;
+            let jars = scenario.cohorts[event.cohort].jars.len();
+            self.users
+                .insert(event.user, (0..jars).map(|_| None).collect());
+        }
+        match event.action {
+            Action::Login { device } => self.login(event.user, device, profiles, now),
+            Action::Request { device } => self.request(event.user, device, profiles, now),
+            Action::UpdateProfile { device } => {
+                self.update_profile(event.user, device, profiles, now)
+            }
+            Action::Logout { device } => self.logout(event.user, device, now),
+            Action::CopyCookie { device, to } => {
+                self.copy(event.user, device, to);
+                Ok(())
+            }
+            Action::Replay { copy } => self.replay(event.user, copy, now),
+            Action::Finish | Action::Revoke { .. } => Ok(()),
+        }
+    }
+
+    fn client(&mut self, user: u64, jar: JarId, holder: Holder) -> &mut Client {
+        let slot = &mut self.users.get_mut(&user).expect("user seeded before use")[jar as usize];
+        slot.get_or_insert_with(|| Client::new(holder))
+    }
+
+    fn counts(&mut self) -> OpCounts {
+        self.strategy.store().counts()
+    }
+
+    fn login(
+        &mut self,
+        user: u64,
+        device: JarId,
+        profiles: &Profiles,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let profile = profiles.current(user);
+        let before = self.counts();
+        let jar = self.client(user, device, Holder::Browser).jar.clone();
+        let started = Instant::now();
+        let set_cookies = self.strategy.login(&profile, &jar, now)?;
+        let nanos = elapsed_ns(started);
+        Metrics::record(
+            &mut self.metrics.login_latency,
+            &mut self.metrics.timed_ns,
+            nanos,
+        );
+        let ops = self.counts().since(before);
+        self.metrics.login.add(ops);
+        let client = self.client(user, device, Holder::Browser);
+        client.jar.apply(&set_cookies, now);
+        client.signed_in = true;
+        client.credential += 1;
+        client.watch = None;
+        Ok(())
+    }
+
+    /// Verifies a client's cookies, timing the call and counting its store
+    /// operations and bytes; the client applies the returned cookies.
+    fn verify(
+        &mut self,
+        user: u64,
+        jar_id: JarId,
+        now: Millis,
+    ) -> Result<Verification, StoreError> {
+        let before = self.counts();
+        let client = existing_client(&mut self.users, user, jar_id);
+        client.jar.expire(now);
+        let cookie_len = client.jar.header_len();
+        let chunks = client.jar.len();
+        let started = Instant::now();
+        let verification = self.strategy.verify(&client.jar, now)?;
+        let nanos = elapsed_ns(started);
+        client.jar.apply(&verification.set_cookies, now);
+
+        let m = &mut self.metrics;
+        Metrics::record(&mut m.verify_latency, &mut m.timed_ns, nanos);
+        *m.cookie_bytes.entry(cookie_len).or_insert(0) += 1;
+        m.max_chunks = m.max_chunks.max(chunks);
+        if !verification.set_cookies.is_empty() {
+            m.set_cookie_responses += 1;
+            m.set_cookie_bytes += verification
+                .set_cookies
+                .iter()
+                .map(SetCookie::header_len)
+                .sum::<usize>() as u64;
+        }
+        let ops = self.strategy.store().counts().since(before);
+        self.metrics.verify.add(ops);
+        if verification.outcome.is_ok() {
+            self.metrics.accepted += 1;
+        } else {
+            self.metrics.rejected += 1;
+        }
+        Ok(verification)
+    }
+
+    fn request(
+        &mut self,
+        user: u64,
+        device: JarId,
+        profiles: &Profiles,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let signed_in = self.client(user, device, Holder::Browser).signed_in;
+        if !signed_in {
+            self.metrics.signed_out_requests += 1;
+            return Ok(());
+        }
+        let verification = self.verify(user, device, now)?;
+        let current = profiles.current(user).name;
+        let m = &mut self.metrics;
+        let client = existing_client(&mut self.users, user, device);
+        match verification.outcome {
+            Ok(identity) => {
+                if let Some(watch) = client.watch.as_mut() {
+                    watch.last_accept = Some(now);
+                    m.revocation.stale_accepts += 1;
+                }
+                if identity.name == current {
+                    if let Some(since) = client.stale_since.take() {
+                        m.staleness.delays.push(now - since);
+                        client.saw_stale = false;
+                    }
+                } else {
+                    m.staleness.stale_reads += 1;
+                    client.saw_stale = true;
+                }
+                Ok(())
+            }
+            Err(_) => {
+                if let Some(watch) = client.watch.take() {
+                    record_rejection(m, watch, now);
+                    client.signed_in = false;
+                    client.jar.clear();
+                    Ok(())
+                } else {
+                    // Nobody revoked this credential: the user signs in again.
+                    self.metrics.forced_sign_ins += 1;
+                    self.login(user, device, profiles, now)
+                }
+            }
+        }
+    }
+
+    fn replay(&mut self, user: u64, copy: JarId, now: Millis) -> Result<(), StoreError> {
+        if self.client(user, copy, Holder::Copy).jar.is_empty() {
+            self.metrics.signed_out_requests += 1;
+            return Ok(());
+        }
+        let verification = self.verify(user, copy, now)?;
+        let m = &mut self.metrics;
+        let client = existing_client(&mut self.users, user, copy);
+        match verification.outcome {
+            Ok(_) => {
+                if let Some(watch) = client.watch.as_mut() {
+                    watch.last_accept = Some(now);
+                    m.revocation.stale_accepts += 1;
+                }
+            }
+            Err(_) => {
+                if let Some(watch) = client.watch.take() {
+                    record_rejection(m, watch, now);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn update_profile(
+        &mut self,
+        user: u64,
+        device: JarId,
+        profiles: &Profiles,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let profile = profiles.current(user);
+        let jar = self.client(user, device, Holder::Browser).jar.clone();
+        let before = self.counts();
+        let set_cookies = self.strategy.update_profile(&profile, &jar, now)?;
+        let ops = self.counts().since(before);
+        self.metrics.profile_update.add(ops);
+        self.metrics.staleness.changes += 1;
+        self.client(user, device, Holder::Browser)
+            .jar
+            .apply(&set_cookies, now);
+        for client in self
+            .users
+            .get_mut(&user)
+            .expect("user seeded")
+            .iter_mut()
+            .flatten()
+        {
+            if client.source.is_none() && client.signed_in && client.stale_since.is_none() {
+                client.stale_since = Some(now);
+                client.saw_stale = false;
+            }
+        }
+        Ok(())
+    }
+
+    fn logout(&mut self, user: u64, device: JarId, now: Millis) -> Result<(), StoreError> {
+        let client = self.client(user, device, Holder::Browser);
+        if !client.signed_in {
+            return Ok(());
+        }
+        let jar = client.jar.clone();
+        let credential = client.credential;
+        let before = self.counts();
+        let set_cookies = self.strategy.logout(&jar, now)?;
+        let ops = self.counts().since(before);
+        self.metrics.logout.add(ops);
+        let client = self.client(user, device, Holder::Browser);
+        client.jar.apply(&set_cookies, now);
+        client.jar.clear();
+        client.signed_in = false;
+        for copy in self
+            .users
+            .get_mut(&user)
+            .expect("user seeded")
+            .iter_mut()
+            .flatten()
+        {
+            if copy.source == Some((device, credential)) && copy.watch.is_none() {
+                copy.watch = Some(Watch {
+                    revoked_at: now,
+                    last_accept: None,
+                });
+                self.metrics.revocation.tracked += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn copy(&mut self, user: u64, device: JarId, to: JarId) {
+        let source = self.client(user, device, Holder::Browser);
+        let copied = Client {
+            jar: source.jar.copy_for_attacker(),
+            signed_in: true,
+            credential: 0,
+            source: Some((device, source.credential)),
+            watch: None,
+            stale_since: None,
+            saw_stale: false,
+        };
+        self.users.get_mut(&user).expect("user seeded")[to as usize] = Some(copied);
+    }
+
+    fn revoke(&mut self, users: &[u64], now: Millis) -> Result<(), StoreError> {
+        for user in users {
+            let Some(clients) = self.users.get_mut(user) else {
+                continue;
+            };
+            for client in clients.iter_mut().flatten() {
+                let live = if client.source.is_some() {
+                    !client.jar.is_empty()
+                } else {
+                    client.signed_in
+                };
+                if live && client.watch.is_none() {
+                    client.watch = Some(Watch {
+                        revoked_at: now,
+                        last_accept: None,
+                    });
+                    self.metrics.revocation.tracked += 1;
+                }
+            }
+            let before = self.counts();
+            self.strategy.revoke_user(*user, now)?;
+            let ops = self.counts().since(before);
+            self.metrics.revoke.add(ops);
+        }
+        Ok(())
+    }
+
+    /// Closes the trackers of a user whose script has ended.
+    fn finish(&mut self, user: u64) {
+        if let Some(clients) = self.users.remove(&user) {
+            close_trackers(&mut self.metrics, clients);
+        }
+    }
+
+    fn finish_all(&mut self) {
+        let users: Vec<u64> = self.users.keys().copied().collect();
+        for user in users {
+            self.finish(user);
+        }
+    }
+}
+
+/// The client a user's earlier step created.
+fn existing_client(
+    users: &mut HashMap<u64, Vec<Option<Client>>>,
+    user: u64,
+    jar: JarId,
+) -> &mut Client {
+    users.get_mut(&user).expect("user seeded before use")[jar as usize]
+        .as_mut()
+        .expect("a client exists once a step has used it")
+}
+
+fn record_rejection(m: &mut Metrics, watch: Watch, now: Millis) {
+    m.revocation.delays.push(now - watch.revoked_at);
+    let from = watch
+        .last_accept
+        .unwrap_or(watch.revoked_at)
+        .max(watch.revoked_at);
+    m.revocation.resolution = m.revocation.resolution.max(now - from);
+}
+
+fn close_trackers(m: &mut Metrics, clients: Vec<Option<Client>>) {
+    for client in clients.into_iter().flatten() {
+        if let Some(watch) = client.watch {
+            if watch.last_accept.is_some() {
+                m.revocation.never += 1;
+            } else {
+                m.revocation.unprobed += 1;
+            }
+        }
+        if client.stale_since.is_some() {
+            if client.saw_stale {
+                m.staleness.never += 1;
+            } else {
+                m.staleness.unobserved += 1;
+            }
+        }
+    }
+}
+
+/// Operations of an action per occurrence, for reports.
+pub fn per_action(ops: &ActionOps) -> (f64, f64) {
+    if ops.count == 0 {
+        return (0.0, 0.0);
+    }
+    (
+        ops.ops.reads as f64 / ops.count as f64,
+        ops.ops.writes as f64 / ops.count as f64,
+    )
+}

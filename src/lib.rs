@@ -1,0 +1,17 @@
+//! authcmp: replay scripted sign-in and request workloads against session
+//! and JWT strategies, and compare store load, cookie size, verify latency,
+//! revocation and profile staleness.
+//!
+//! Data flows scenario -> workload -> engine -> strategy -> store ->
+//! metrics -> report, a module each.
+
+pub mod cli;
+pub mod cookie;
+pub mod engine;
+pub mod metrics;
+pub mod report;
+pub mod scenario;
+pub mod store;
+pub mod strategy;
+pub mod time;
+pub mod workload;

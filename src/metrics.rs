@@ -1,0 +1,198 @@
+//! Counters, histograms and trackers that one strategy fills during a run.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+
+use crate::store::OpCounts;
+use crate::time::Millis;
+
+/// Store operations attributed to one kind of action.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActionOps {
+    /// How many times the action ran.
+    pub count: u64,
+    pub ops: OpCounts,
+}
+
+impl ActionOps {
+    pub fn add(&mut self, ops: OpCounts) {
+        self.count += 1;
+        self.ops.reads += ops.reads;
+        self.ops.writes += ops.writes;
+    }
+}
+
+/// What happened to credentials after they were revoked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RevocationStats {
+    /// Revoked credentials being tracked: copies of a signed-out cookie,
+    /// and every cookie of a revoked user.
+    pub tracked: u64,
+    /// For each credential rejected after its revocation: virtual time
+    /// from the revocation to the first rejection.
+    pub delays: Vec<Millis>,
+    /// Largest gap between the last accepted presentation (or the
+    /// revocation) and the first rejection: how precisely the probes
+    /// located each rejection.
+    pub resolution: Millis,
+    /// Credentials still accepted at their last presentation.
+    pub never: u64,
+    /// Credentials never presented after their revocation.
+    pub unprobed: u64,
+    /// Requests accepted with a credential already revoked.
+    pub stale_accepts: u64,
+}
+
+/// How long devices kept seeing an old profile after a change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StalenessStats {
+    /// Profile changes.
+    pub changes: u64,
+    /// For each signed-in device of the user: virtual time from the change
+    /// until its first accepted request that saw the new profile.
+    pub delays: Vec<Millis>,
+    /// Devices that kept seeing the old profile up to their last request.
+    pub never: u64,
+    /// Devices with no accepted request after the change.
+    pub unobserved: u64,
+    /// Accepted requests that saw an outdated profile.
+    pub stale_reads: u64,
+}
+
+/// Everything measured for one strategy.
+pub struct Metrics {
+    /// Wall-clock nanoseconds per verify call.
+    pub verify_latency: Histogram<u64>,
+    /// Wall-clock nanoseconds per sign-in call.
+    pub login_latency: Histogram<u64>,
+    /// Sum of every timed call, in nanoseconds.
+    pub timed_ns: u128,
+    pub verify: ActionOps,
+    pub login: ActionOps,
+    pub logout: ActionOps,
+    pub revoke: ActionOps,
+    pub profile_update: ActionOps,
+    pub accepted: u64,
+    pub rejected: u64,
+    /// Requests from a signed-out device, which never reach the verifier.
+    pub signed_out_requests: u64,
+    /// Sign-ins forced by a rejection of a credential nobody had revoked.
+    pub forced_sign_ins: u64,
+    /// Count of verifies by bytes of the `Cookie` header part they sent.
+    pub cookie_bytes: BTreeMap<usize, u64>,
+    /// Most cookies one credential needed.
+    pub max_chunks: usize,
+    /// Bytes of every `Set-Cookie` value verifies returned.
+    pub set_cookie_bytes: u64,
+    /// Verifies that returned at least one `Set-Cookie`.
+    pub set_cookie_responses: u64,
+    pub revocation: RevocationStats,
+    pub staleness: StalenessStats,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        // 1 ns to 1 h at 3 significant digits.
+        let histogram = || {
+            Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
+                .expect("static histogram bounds are valid")
+        };
+        Metrics {
+            verify_latency: histogram(),
+            login_latency: histogram(),
+            timed_ns: 0,
+            verify: ActionOps::default(),
+            login: ActionOps::default(),
+            logout: ActionOps::default(),
+            revoke: ActionOps::default(),
+            profile_update: ActionOps::default(),
+            accepted: 0,
+            rejected: 0,
+            signed_out_requests: 0,
+            forced_sign_ins: 0,
+            cookie_bytes: BTreeMap::new(),
+            max_chunks: 0,
+            set_cookie_bytes: 0,
+            set_cookie_responses: 0,
+            revocation: RevocationStats::default(),
+            staleness: StalenessStats::default(),
+        }
+    }
+
+    /// Records one timed call in `histogram`, saturating at its maximum.
+    pub fn record(histogram: &mut Histogram<u64>, timed_ns: &mut u128, nanos: u64) {
+        *timed_ns += u128::from(nanos);
+        histogram.saturating_record(nanos.max(1));
+    }
+
+    /// Store operations of every action together.
+    pub fn total_ops(&self) -> OpCounts {
+        [
+            self.verify,
+            self.login,
+            self.logout,
+            self.revoke,
+            self.profile_update,
+        ]
+        .iter()
+        .fold(OpCounts::default(), |sum, a| OpCounts {
+            reads: sum.reads + a.ops.reads,
+            writes: sum.writes + a.ops.writes,
+        })
+    }
+}
+
+/// The value at quantile `q` (0 to 1) of a count map, by the nearest-rank
+/// rule; `None` when the map is empty.
+pub fn quantile_of_counts(counts: &BTreeMap<usize, u64>, q: f64) -> Option<usize> {
+    let total: u64 = counts.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
+    let mut seen = 0;
+    for (value, count) in counts {
+        seen += count;
+        if seen >= rank {
+            return Some(*value);
+        }
+    }
+    counts.keys().next_back().copied()
+}
+
+/// The median of `values` by the nearest-rank rule, after sorting them.
+pub fn median(values: &mut [Millis]) -> Option<Millis> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    Some(values[(values.len() - 1) / 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_uses_nearest_rank() {
+        let counts = BTreeMap::from([(10, 2), (20, 1), (30, 1)]);
+        assert_eq!(quantile_of_counts(&counts, 0.5), Some(10));
+        assert_eq!(quantile_of_counts(&counts, 0.75), Some(20));
+        assert_eq!(quantile_of_counts(&counts, 1.0), Some(30));
+        assert_eq!(quantile_of_counts(&BTreeMap::new(), 0.5), None);
+    }
+
+    #[test]
+    fn median_picks_lower_middle() {
+        assert_eq!(median(&mut [5, 1, 3]), Some(3));
+        assert_eq!(median(&mut [4, 1, 3, 2]), Some(2));
+        assert_eq!(median(&mut []), None);
+    }
+}

@@ -1,0 +1,441 @@
+//! Reports: the figures of a run, and the formats they are written in.
+//!
+//! [`Report`] is what `results/*.json` holds. Every wall-clock figure is
+//! under a `latency` key or in `run.wall_ms` and `run.started_at`; every
+//! other field is determined by the scenario and seed alone.
+
+mod csv;
+mod markdown;
+mod save;
+mod table;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::csv::render_csv;
+pub use markdown::render_markdown;
+pub use save::{check_writable, save};
+pub use table::{render_table, TableStyle};
+
+use crate::engine::{per_action, LaneResult, RunResult};
+use crate::metrics::{median, quantile_of_counts, ActionOps};
+use crate::scenario::Scenario;
+use crate::time::Millis;
+
+/// A whole run, as saved to `results/<scenario>/<time>.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub tool: Tool,
+    pub scenario: ScenarioInfo,
+    pub seed: u64,
+    pub run: RunInfo,
+    pub machine: Machine,
+    pub strategies: Vec<StrategyFigures>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub description: String,
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// UTC start of the run, RFC 3339.
+    pub started_at: String,
+    /// Wall time of the whole run in milliseconds, all strategies together.
+    pub wall_ms: f64,
+    pub users: u64,
+    pub events: u64,
+    /// Requests and replays in the workload, sent to each strategy.
+    pub requests: u64,
+    /// Virtual time of the last event, in milliseconds.
+    pub virtual_span_ms: u64,
+    pub peak_active_users: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    pub os: String,
+    pub arch: String,
+    pub cpus: usize,
+    pub cpu_model: String,
+    pub kernel: String,
+}
+
+/// The figures of one strategy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StrategyFigures {
+    pub label: String,
+    pub strategy: String,
+    pub settings: BTreeMap<String, String>,
+    pub store: String,
+    pub requests: RequestFigures,
+    pub store_ops: StoreFigures,
+    pub cookies: CookieFigures,
+    pub latency: LatencyFigures,
+    pub server_state: StateFigures,
+    pub revocation: RevocationFigures,
+    pub staleness: StalenessFigures,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestFigures {
+    /// Requests that reached the verifier.
+    pub verifies: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    /// Requests from signed-out clients, not sent to the verifier.
+    pub signed_out: u64,
+    /// Sign-ins forced by a rejected credential that nobody had revoked.
+    pub forced_sign_ins: u64,
+}
+
+/// Store operations per action: how often it ran and what it cost each time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionFigures {
+    pub count: u64,
+    pub reads_per_action: f64,
+    pub writes_per_action: f64,
+}
+
+impl From<&ActionOps> for ActionFigures {
+    fn from(ops: &ActionOps) -> Self {
+        let (reads, writes) = per_action(ops);
+        ActionFigures {
+            count: ops.count,
+            reads_per_action: reads,
+            writes_per_action: writes,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoreFigures {
+    pub reads_per_request: f64,
+    pub writes_per_request: f64,
+    pub login: ActionFigures,
+    pub logout: ActionFigures,
+    pub revoke: ActionFigures,
+    pub profile_update: ActionFigures,
+    pub total_reads: u64,
+    pub total_writes: u64,
+    /// Every store operation of the run divided by its virtual span.
+    pub projected_ops_per_second: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CookieFigures {
+    /// Median bytes of the `Cookie` header part carrying the credential.
+    pub bytes_median: usize,
+    pub bytes_max: usize,
+    pub max_chunks: usize,
+    /// Mean bytes of `Set-Cookie` values per verify, zeros included.
+    pub set_cookie_bytes_per_response: f64,
+    /// Verifies that returned a `Set-Cookie`.
+    pub set_cookie_responses: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatencyFigures {
+    pub verify: Percentiles,
+    pub login: Percentiles,
+    /// Sum of every timed call, in milliseconds.
+    pub timed_ms: f64,
+}
+
+/// Percentiles of a latency histogram, in nanoseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50_ns: u64,
+    pub p90_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+    pub max_ns: u64,
+    pub mean_ns: f64,
+}
+
+impl Percentiles {
+    fn of(h: &hdrhistogram::Histogram<u64>) -> Self {
+        Percentiles {
+            count: h.len(),
+            p50_ns: h.value_at_quantile(0.50),
+            p90_ns: h.value_at_quantile(0.90),
+            p99_ns: h.value_at_quantile(0.99),
+            p999_ns: h.value_at_quantile(0.999),
+            max_ns: h.max(),
+            mean_ns: if h.is_empty() { 0.0 } else { h.mean() },
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StateFigures {
+    pub bytes: u64,
+    pub entries: u64,
+    pub bytes_per_entry: f64,
+}
+
+/// A delay in virtual milliseconds, or `"never"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Delay {
+    Ms(u64),
+    Never(Never),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Never {
+    Never,
+}
+
+impl std::fmt::Display for Delay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Delay::Ms(ms) => write!(f, "{}", crate::time::Span(*ms).rounded()),
+            Delay::Never(_) => f.write_str("never"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevocationFigures {
+    /// Revoked credentials tracked: copies of signed-out cookies and every
+    /// cookie of a revoked user.
+    pub tracked: u64,
+    /// Tracked credentials rejected after their revocation.
+    pub rejected: u64,
+    /// Still accepted at their last presentation.
+    pub never: u64,
+    /// Not presented after their revocation.
+    pub unprobed: u64,
+    /// Median over presented credentials; `null` when none was presented.
+    pub median_delay_ms: Option<Delay>,
+    pub max_delay_ms: Option<Delay>,
+    /// Largest gap between the last accept and the first rejection.
+    pub resolution_ms: u64,
+    pub stale_accepts: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StalenessFigures {
+    pub profile_changes: u64,
+    /// Devices that saw the new profile after a change.
+    pub caught_up: u64,
+    pub never: u64,
+    pub unobserved: u64,
+    pub median_delay_ms: Option<Delay>,
+    pub max_delay_ms: Option<Delay>,
+    pub stale_reads: u64,
+}
+
+/// Median and max of `delays` with `never` more values at infinity.
+fn delay_summary(delays: &mut [Millis], never: u64) -> (Option<Delay>, Option<Delay>) {
+    let total = delays.len() as u64 + never;
+    if total == 0 {
+        return (None, None);
+    }
+    median(delays);
+    let middle = (total - 1) / 2;
+    let median = match delays.get(middle as usize) {
+        Some(ms) => Delay::Ms(*ms),
+        None => Delay::Never(Never::Never),
+    };
+    let max = if never > 0 {
+        Delay::Never(Never::Never)
+    } else {
+        Delay::Ms(*delays.last().expect("total > 0 and never == 0"))
+    };
+    (Some(median), Some(max))
+}
+
+impl Report {
+    /// Builds the report of a finished run.
+    pub fn new(scenario: &Scenario, seed: u64, run: RunResult, started_at: String) -> Report {
+        let span_s = run.span as f64 / 1_000.0;
+        let strategies = run
+            .lanes
+            .into_iter()
+            .map(|lane| figures(lane, span_s))
+            .collect();
+        Report {
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME").to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            scenario: ScenarioInfo {
+                name: scenario.name.clone(),
+                description: scenario.description.clone(),
+                path: scenario.source.path.clone(),
+                sha256: scenario.source.sha256.clone(),
+            },
+            seed,
+            run: RunInfo {
+                started_at,
+                wall_ms: run.wall_ns as f64 / 1e6,
+                users: scenario.users(),
+                events: run.events,
+                requests: run.requests,
+                virtual_span_ms: run.span,
+                peak_active_users: run.peak_active_users,
+            },
+            machine: Machine::current(),
+            strategies,
+        }
+    }
+}
+
+fn figures(lane: LaneResult, span_s: f64) -> StrategyFigures {
+    let mut m = lane.metrics;
+    let verifies = m.verify.count;
+    let per_request = |n: u64| {
+        if verifies == 0 {
+            0.0
+        } else {
+            n as f64 / verifies as f64
+        }
+    };
+    let total = m.total_ops();
+    let (rev_median, rev_max) = delay_summary(&mut m.revocation.delays, m.revocation.never);
+    let (stale_median, stale_max) = delay_summary(&mut m.staleness.delays, m.staleness.never);
+    StrategyFigures {
+        label: lane.setup.label.clone(),
+        strategy: lane.setup.options.kind_name().to_string(),
+        settings: lane
+            .setup
+            .options
+            .settings()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .chain([("store".to_string(), lane.setup.store.to_string())])
+            .collect(),
+        store: lane.store,
+        requests: RequestFigures {
+            verifies,
+            accepted: m.accepted,
+            rejected: m.rejected,
+            signed_out: m.signed_out_requests,
+            forced_sign_ins: m.forced_sign_ins,
+        },
+        store_ops: StoreFigures {
+            reads_per_request: per_request(m.verify.ops.reads),
+            writes_per_request: per_request(m.verify.ops.writes),
+            login: (&m.login).into(),
+            logout: (&m.logout).into(),
+            revoke: (&m.revoke).into(),
+            profile_update: (&m.profile_update).into(),
+            total_reads: total.reads,
+            total_writes: total.writes,
+            projected_ops_per_second: if span_s > 0.0 {
+                total.total() as f64 / span_s
+            } else {
+                0.0
+            },
+        },
+        cookies: CookieFigures {
+            bytes_median: quantile_of_counts(&m.cookie_bytes, 0.5).unwrap_or(0),
+            bytes_max: m.cookie_bytes.keys().next_back().copied().unwrap_or(0),
+            max_chunks: m.max_chunks,
+            set_cookie_bytes_per_response: per_request(m.set_cookie_bytes),
+            set_cookie_responses: m.set_cookie_responses,
+        },
+        latency: LatencyFigures {
+            verify: Percentiles::of(&m.verify_latency),
+            login: Percentiles::of(&m.login_latency),
+            timed_ms: m.timed_ns as f64 / 1e6,
+        },
+        server_state: StateFigures {
+            bytes: lane.state.bytes,
+            entries: lane.state.entries,
+            bytes_per_entry: if lane.state.entries == 0 {
+                0.0
+            } else {
+                lane.state.bytes as f64 / lane.state.entries as f64
+            },
+        },
+        revocation: RevocationFigures {
+            tracked: m.revocation.tracked,
+            rejected: m.revocation.delays.len() as u64,
+            never: m.revocation.never,
+            unprobed: m.revocation.unprobed,
+            median_delay_ms: rev_median,
+            max_delay_ms: rev_max,
+            resolution_ms: m.revocation.resolution,
+            stale_accepts: m.revocation.stale_accepts,
+        },
+        staleness: StalenessFigures {
+            profile_changes: m.staleness.changes,
+            caught_up: m.staleness.delays.len() as u64,
+            never: m.staleness.never,
+            unobserved: m.staleness.unobserved,
+            median_delay_ms: stale_median,
+            max_delay_ms: stale_max,
+            stale_reads: m.staleness.stale_reads,
+        },
+    }
+}
+
+impl Machine {
+    /// Describes the machine this process runs on.
+    pub fn current() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu_model = cpuinfo
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("model name")
+                    .and_then(|r| r.split_once(':'))
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".to_string());
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "unknown".to_string());
+        Machine {
+            os: std::env::consts::OS.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpu_model,
+            kernel,
+        }
+    }
+}
+
+/// Formats nanoseconds with a unit: `850 ns`, `1.62 µs`, `3.1 ms`.
+pub fn format_nanos(ns: u64) -> String {
+    match ns {
+        0..=999 => format!("{ns} ns"),
+        1_000..=9_999 => format!("{:.2} µs", ns as f64 / 1e3),
+        10_000..=999_999 => format!("{:.1} µs", ns as f64 / 1e3),
+        1_000_000..=999_999_999 => format!("{:.2} ms", ns as f64 / 1e6),
+        _ => format!("{:.2} s", ns as f64 / 1e9),
+    }
+}
+
+/// Formats a per-request ratio: integers plainly, others with 3 decimals.
+pub fn format_ratio(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+/// Revocation delay for tables: `median / max`, or `-` when unprobed.
+pub fn format_delays(median: Option<Delay>, max: Option<Delay>) -> String {
+    match (median, max) {
+        (Some(median), Some(max)) if median == max => median.to_string(),
+        (Some(median), Some(max)) => format!("{median} / {max}"),
+        _ => "-".to_string(),
+    }
+}

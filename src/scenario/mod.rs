@@ -1,0 +1,205 @@
+//! Scenario files: the workload to replay and the strategies to compare.
+//!
+//! A scenario is TOML. [`parse`] checks it completely before anything runs
+//! and reports the first problem with its file, line and column. The shipped
+//! scenarios are compiled into the binary, so `authcmp bench logout-replay`
+//! works from any folder; a path on disk wins over a built-in name.
+
+mod parse;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use parse::parse;
+
+use crate::strategy::Setup;
+use crate::time::Millis;
+
+/// Scenarios shipped in `scenarios/`, as `(name, text)`.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("default", include_str!("../../scenarios/default.toml")),
+    (
+        "logout-replay",
+        include_str!("../../scenarios/logout-replay.toml"),
+    ),
+    (
+        "profile-update",
+        include_str!("../../scenarios/profile-update.toml"),
+    ),
+];
+
+/// Where a scenario came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The path as given, or `scenarios/<name>.toml (built in)`.
+    pub path: String,
+    /// SHA-256 of the file's bytes, in hex.
+    pub sha256: String,
+}
+
+/// A checked scenario, ready for the workload generator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    /// Virtual time after which no event runs; `None` runs every script to its end.
+    pub horizon: Option<Millis>,
+    pub cohorts: Vec<Cohort>,
+    pub events: Vec<GlobalEvent>,
+    pub strategies: Vec<Setup>,
+    pub source: Source,
+}
+
+/// Index of a cookie jar within its cohort: a device or a copied cookie.
+pub type JarId = u16;
+
+/// A group of users who all run the same script.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cohort {
+    pub name: String,
+    pub users: u64,
+    /// Id of the cohort's first user; ids are unique across cohorts.
+    pub first_user: u64,
+    /// Virtual time the first user starts.
+    pub start: Millis,
+    /// Users start spread evenly over this span after `start`.
+    pub ramp: Millis,
+    pub steps: Vec<Step>,
+    /// Name of each jar, indexed by [`JarId`].
+    pub jars: Vec<String>,
+}
+
+/// One step of a user's script.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    Login {
+        device: JarId,
+    },
+    Requests {
+        device: JarId,
+        count: u64,
+        every: Millis,
+        jitter: f64,
+    },
+    UpdateProfile {
+        device: JarId,
+    },
+    Logout {
+        device: JarId,
+    },
+    CopyCookie {
+        device: JarId,
+        to: JarId,
+    },
+    Replay {
+        copy: JarId,
+        count: u64,
+        every: Millis,
+    },
+    Wait {
+        span: Millis,
+    },
+}
+
+/// An event at a fixed virtual time that is not part of a user's script.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GlobalEvent {
+    pub at: Millis,
+    /// Revokes every credential of this many users of the cohort, chosen
+    /// with the scenario's seed.
+    pub revoke_cohort: usize,
+    pub revoke_users: u64,
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario {path}: {message}")]
+    Read { path: String, message: String },
+    /// Neither a file nor a built-in scenario has this name.
+    #[error(
+        "scenario \"{name}\" not found: no such file, and the built-in scenarios are {builtin}"
+    )]
+    NotFound { name: String, builtin: String },
+    /// The file is invalid at a place.
+    #[error("{file}:{line}:{column}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// Loads a scenario from a path, or by the name of a built-in one
+/// (`logout-replay` or `logout-replay.toml`).
+pub fn load(arg: &str) -> Result<Scenario, ScenarioError> {
+    let path = Path::new(arg);
+    if path.exists() {
+        let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read {
+            path: arg.to_string(),
+            message: e.to_string(),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| ScenarioError::Read {
+            path: arg.to_string(),
+            message: "the file is not valid UTF-8".to_string(),
+        })?;
+        return parse(arg, &text);
+    }
+    let name = arg.strip_suffix(".toml").unwrap_or(arg);
+    let name = name.strip_prefix("scenarios/").unwrap_or(name);
+    match BUILTIN.iter().find(|(builtin, _)| *builtin == name) {
+        Some((builtin, text)) => parse(&format!("scenarios/{builtin}.toml (built in)"), text),
+        None => Err(ScenarioError::NotFound {
+            name: arg.to_string(),
+            builtin: builtin_names(),
+        }),
+    }
+}
+
+/// Names of the built-in scenarios, comma-separated.
+pub fn builtin_names() -> String {
+    BUILTIN
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Hex SHA-256 of a scenario's text.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Scenario {
+    /// Total users over every cohort.
+    pub fn users(&self) -> u64 {
+        self.cohorts.iter().map(|c| c.users).sum()
+    }
+
+    /// Events the scripts produce if every user runs to the end; the
+    /// horizon can cut this short.
+    pub fn scripted_events(&self) -> u64 {
+        self.cohorts
+            .iter()
+            .map(|c| {
+                let per_user: u64 = c
+                    .steps
+                    .iter()
+                    .map(|s| match s {
+                        Step::Requests { count, .. } | Step::Replay { count, .. } => *count,
+                        Step::Wait { .. } => 0,
+                        _ => 1,
+                    })
+                    .sum();
+                per_user.saturating_mul(c.users)
+            })
+            .fold(0u64, u64::saturating_add)
+    }
+}

@@ -1,0 +1,707 @@
+//! TOML to [`Scenario`]: deserialization, then checks that need the whole file.
+
+use std::ops::Range;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{sha256_hex, Cohort, GlobalEvent, JarId, Scenario, ScenarioError, Source, Step};
+use crate::store::StoreUrl;
+use crate::strategy::{self, authjs_jwt, Options, Setup};
+use crate::time::{parse_duration, Millis, SECOND};
+
+/// A duration written as a human string (`"90s"`, `"15m"`, `"30d"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Dur(Millis);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurVisitor;
+        impl Visitor<'_> for DurVisitor {
+            type Value = Dur;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a duration string such as \"90s\", \"15m\" or \"30d\"")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Dur, E> {
+                parse_duration(text).map(Dur).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(DurVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    seed: u64,
+    horizon: Option<Spanned<Dur>>,
+    #[serde(default, rename = "cohort")]
+    cohorts: Vec<RawCohort>,
+    #[serde(default, rename = "event")]
+    events: Vec<RawEvent>,
+    #[serde(default, rename = "strategy")]
+    strategies: Vec<RawStrategy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCohort {
+    name: Spanned<String>,
+    users: Spanned<u64>,
+    #[serde(default)]
+    start: Dur,
+    #[serde(default)]
+    ramp: Dur,
+    steps: Spanned<Vec<Spanned<RawStep>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum RawStep {
+    Login(DeviceArg),
+    Requests(RepeatArg),
+    UpdateProfile(DeviceArg),
+    Logout(DeviceArg),
+    CopyCookie(CopyArg),
+    Replay(ReplayArg),
+    Wait(Spanned<Dur>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceArg {
+    device: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RepeatArg {
+    count: Spanned<u64>,
+    every: Spanned<Dur>,
+    jitter: Option<Spanned<f64>>,
+    device: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CopyArg {
+    to: Spanned<String>,
+    device: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplayArg {
+    cookie: Spanned<String>,
+    count: Spanned<u64>,
+    every: Spanned<Dur>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    at: Spanned<Dur>,
+    revoke: RawRevoke,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRevoke {
+    cohort: Spanned<String>,
+    fraction: Spanned<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStrategy {
+    name: Spanned<String>,
+    label: Option<Spanned<String>>,
+    store: Option<Spanned<String>>,
+    max_age: Option<Spanned<Dur>>,
+    update_age: Option<Spanned<Dur>>,
+    lifetime: Option<Spanned<Dur>>,
+    leeway: Option<Spanned<Dur>>,
+    algorithm: Option<Spanned<String>>,
+    secret: Option<Spanned<String>>,
+    secure: Option<Spanned<bool>>,
+    version: Option<Spanned<String>>,
+}
+
+/// Default device name for steps that name none.
+pub const DEFAULT_DEVICE: &str = "browser";
+
+/// Parses and checks a scenario. `file` names it in error messages.
+pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let checker = Checker { file, text };
+    let raw: RawScenario = toml::from_str(text).map_err(|e| checker.toml_error(&e))?;
+    checker.scenario(raw)
+}
+
+/// Turns spans into `file:line:column` errors.
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Checker<'_> {
+    fn error(&self, span: Range<usize>, message: String) -> ScenarioError {
+        let start = span.start.min(self.text.len());
+        let before = &self.text[..start];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = self.text[line_start..start].chars().count() + 1;
+        ScenarioError::Invalid {
+            file: self.file.to_string(),
+            line,
+            column,
+            message,
+        }
+    }
+
+    fn at<T>(&self, value: &Spanned<T>, key: &str, message: String) -> ScenarioError {
+        self.error(value.span(), format!("key `{key}`: {message}"))
+    }
+
+    fn toml_error(&self, err: &toml::de::Error) -> ScenarioError {
+        let span = err.span().unwrap_or(0..0);
+        let first_line = err.message().lines().next().unwrap_or("").trim();
+        let message = explain_serde_message(first_line);
+        match key_before(self.text, &span) {
+            Some(key) if !message.contains(&format!("`{key}`")) => {
+                self.error(span, format!("key `{key}`: {message}"))
+            }
+            _ => self.error(span, message),
+        }
+    }
+
+    fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
+        let name = raw.name.get_ref();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(self.at(
+                &raw.name,
+                "name",
+                format!("invalid name \"{name}\"; use letters, digits, '-', '_' or '.', since it names the results folder"),
+            ));
+        }
+        let horizon = match &raw.horizon {
+            Some(h) if h.get_ref().0 == 0 => {
+                return Err(self.at(h, "horizon", "must be longer than 0s; give a duration such as \"1d\" or remove it to run every script to its end".into()))
+            }
+            Some(h) => Some(h.get_ref().0),
+            None => None,
+        };
+        if raw.cohorts.is_empty() {
+            return Err(self.error(
+                0..0,
+                "no [[cohort]] table; add at least one cohort with `name`, `users` and `steps`"
+                    .into(),
+            ));
+        }
+        let mut cohorts = Vec::new();
+        let mut next_user = 1u64;
+        for raw_cohort in &raw.cohorts {
+            if cohorts
+                .iter()
+                .any(|c: &Cohort| c.name == *raw_cohort.name.get_ref())
+            {
+                return Err(self.at(
+                    &raw_cohort.name,
+                    "name",
+                    format!(
+                        "duplicate cohort name \"{}\"; give each cohort its own name",
+                        raw_cohort.name.get_ref()
+                    ),
+                ));
+            }
+            let cohort = self.cohort(raw_cohort, next_user)?;
+            next_user += cohort.users;
+            cohorts.push(cohort);
+        }
+        let events = raw
+            .events
+            .iter()
+            .map(|e| self.event(e, &cohorts, horizon))
+            .collect::<Result<Vec<_>, _>>()?;
+        let strategies = self.strategies(&raw.strategies)?;
+        Ok(Scenario {
+            name: name.clone(),
+            description: raw.description,
+            seed: raw.seed,
+            horizon,
+            cohorts,
+            events,
+            strategies,
+            source: Source {
+                path: self.file.to_string(),
+                sha256: sha256_hex(self.text),
+            },
+        })
+    }
+
+    fn cohort(&self, raw: &RawCohort, first_user: u64) -> Result<Cohort, ScenarioError> {
+        let users = *raw.users.get_ref();
+        if users == 0 {
+            return Err(self.at(&raw.users, "users", "must be at least 1".into()));
+        }
+        if raw.steps.get_ref().is_empty() {
+            return Err(self.at(
+                &raw.steps,
+                "steps",
+                "no steps; add at least `{ login = {} }`".into(),
+            ));
+        }
+        let mut jars = JarNames::default();
+        let mut steps = Vec::new();
+        for step in raw.steps.get_ref() {
+            steps.push(self.step(step, &mut jars)?);
+        }
+        Ok(Cohort {
+            name: raw.name.get_ref().clone(),
+            users,
+            first_user,
+            start: raw.start.0,
+            ramp: raw.ramp.0,
+            steps,
+            jars: jars.names,
+        })
+    }
+
+    fn step(&self, step: &Spanned<RawStep>, jars: &mut JarNames) -> Result<Step, ScenarioError> {
+        Ok(match step.get_ref() {
+            RawStep::Login(arg) => Step::Login {
+                device: jars
+                    .device(arg.device.as_ref(), true)
+                    .map_err(|m| self.device_error(step, arg.device.as_ref(), m))?,
+            },
+            RawStep::Requests(arg) => {
+                let device = jars
+                    .device(arg.device.as_ref(), false)
+                    .map_err(|m| self.device_error(step, arg.device.as_ref(), m))?;
+                let (count, every) = self.repeat(&arg.count, &arg.every)?;
+                let jitter = match &arg.jitter {
+                    Some(j) if !(0.0..1.0).contains(j.get_ref()) => {
+                        return Err(self.at(j, "jitter", format!("{} is out of range; use a fraction from 0 (fixed gaps) up to but excluding 1", j.get_ref())))
+                    }
+                    Some(j) => *j.get_ref(),
+                    None => 0.0,
+                };
+                Step::Requests {
+                    device,
+                    count,
+                    every,
+                    jitter,
+                }
+            }
+            RawStep::UpdateProfile(arg) => Step::UpdateProfile {
+                device: jars
+                    .device(arg.device.as_ref(), false)
+                    .map_err(|m| self.device_error(step, arg.device.as_ref(), m))?,
+            },
+            RawStep::Logout(arg) => Step::Logout {
+                device: jars
+                    .device(arg.device.as_ref(), false)
+                    .map_err(|m| self.device_error(step, arg.device.as_ref(), m))?,
+            },
+            RawStep::CopyCookie(arg) => {
+                let device = jars
+                    .device(arg.device.as_ref(), false)
+                    .map_err(|m| self.device_error(step, arg.device.as_ref(), m))?;
+                let to = jars
+                    .copy(arg.to.get_ref())
+                    .map_err(|m| self.at(&arg.to, "to", m))?;
+                Step::CopyCookie { device, to }
+            }
+            RawStep::Replay(arg) => {
+                let copy = jars
+                    .copied(arg.cookie.get_ref())
+                    .map_err(|m| self.at(&arg.cookie, "cookie", m))?;
+                let (count, every) = self.repeat(&arg.count, &arg.every)?;
+                Step::Replay { copy, count, every }
+            }
+            RawStep::Wait(span) => Step::Wait {
+                span: span.get_ref().0,
+            },
+        })
+    }
+
+    fn repeat(
+        &self,
+        count: &Spanned<u64>,
+        every: &Spanned<Dur>,
+    ) -> Result<(u64, Millis), ScenarioError> {
+        if *count.get_ref() == 0 {
+            return Err(self.at(
+                count,
+                "count",
+                "must be at least 1; remove the step to send no requests".into(),
+            ));
+        }
+        if every.get_ref().0 == 0 {
+            return Err(self.at(
+                every,
+                "every",
+                "must be longer than 0s; give the gap between requests, such as \"30s\"".into(),
+            ));
+        }
+        Ok((*count.get_ref(), every.get_ref().0))
+    }
+
+    fn device_error(
+        &self,
+        step: &Spanned<RawStep>,
+        device: Option<&Spanned<String>>,
+        message: String,
+    ) -> ScenarioError {
+        match device {
+            Some(d) => self.at(d, "device", message),
+            None => self.error(step.span(), message),
+        }
+    }
+
+    fn event(
+        &self,
+        raw: &RawEvent,
+        cohorts: &[Cohort],
+        horizon: Option<Millis>,
+    ) -> Result<GlobalEvent, ScenarioError> {
+        let at = raw.at.get_ref().0;
+        if let Some(h) = horizon {
+            if at > h {
+                return Err(self.at(
+                    &raw.at,
+                    "at",
+                    format!(
+                        "event at {} is after the horizon {}; move it earlier or raise `horizon`",
+                        crate::time::Span(at),
+                        crate::time::Span(h)
+                    ),
+                ));
+            }
+        }
+        let revoke = &raw.revoke;
+        let Some(index) = cohorts
+            .iter()
+            .position(|c| c.name == *revoke.cohort.get_ref())
+        else {
+            let names: Vec<&str> = cohorts.iter().map(|c| c.name.as_str()).collect();
+            return Err(self.at(
+                &revoke.cohort,
+                "cohort",
+                format!(
+                    "no cohort named \"{}\"; use one of: {}",
+                    revoke.cohort.get_ref(),
+                    names.join(", ")
+                ),
+            ));
+        };
+        let fraction = *revoke.fraction.get_ref();
+        if !(fraction > 0.0 && fraction <= 1.0) {
+            return Err(self.at(&revoke.fraction, "fraction", format!("{fraction} is out of range; use a fraction above 0 and at most 1, such as 0.05 for 5%")));
+        }
+        let users = ((cohorts[index].users as f64) * fraction).round().max(1.0) as u64;
+        Ok(GlobalEvent {
+            at,
+            revoke_cohort: index,
+            revoke_users: users.min(cohorts[index].users),
+        })
+    }
+
+    fn strategies(&self, raws: &[RawStrategy]) -> Result<Vec<Setup>, ScenarioError> {
+        if raws.is_empty() {
+            return Ok(strategy::KINDS
+                .iter()
+                .filter_map(|k| Setup::with_defaults(k.name))
+                .collect());
+        }
+        let mut setups: Vec<Setup> = Vec::new();
+        for raw in raws {
+            let setup = self.strategy(raw)?;
+            if setups.iter().any(|s| s.label == setup.label) {
+                let span = raw.label.as_ref().map_or(raw.name.span(), |l| l.span());
+                return Err(self.error(span, format!("key `label`: two strategies are labelled \"{}\"; add a distinct `label` to each", setup.label)));
+            }
+            setups.push(setup);
+        }
+        Ok(setups)
+    }
+
+    fn strategy(&self, raw: &RawStrategy) -> Result<Setup, ScenarioError> {
+        let name = raw.name.get_ref();
+        let Some(kind) = strategy::kind(name) else {
+            return Err(self.at(
+                &raw.name,
+                "name",
+                format!(
+                    "unknown strategy \"{name}\"; valid names: {}",
+                    strategy::kind_names()
+                ),
+            ));
+        };
+        for (key, span) in raw.present_keys() {
+            if !kind.keys.contains(&key) {
+                return Err(self.error(
+                    span,
+                    format!(
+                        "key `{key}` does not apply to strategy `{name}`; it accepts: {}",
+                        kind.keys.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mut options = Options::defaults(name).expect("every kind has defaults");
+        let positive = |d: &Spanned<Dur>, key: &str| {
+            if d.get_ref().0 < SECOND {
+                Err(self.at(d, key, "must be at least 1s".into()))
+            } else {
+                Ok(d.get_ref().0)
+            }
+        };
+        match &mut options {
+            Options::AuthjsDatabase(o) => {
+                if let Some(v) = &raw.max_age {
+                    o.max_age = positive(v, "max_age")?;
+                }
+                if let Some(v) = &raw.update_age {
+                    o.update_age = v.get_ref().0;
+                }
+                if let Some(v) = &raw.secure {
+                    o.secure = *v.get_ref();
+                }
+            }
+            Options::AuthjsJwt(o) => {
+                if let Some(v) = &raw.max_age {
+                    o.max_age = positive(v, "max_age")?;
+                }
+                if let Some(v) = &raw.secret {
+                    o.secret = self.secret(v)?;
+                }
+                if let Some(v) = &raw.secure {
+                    o.secure = *v.get_ref();
+                }
+                if let Some(v) = &raw.version {
+                    o.version = match v.get_ref().as_str() {
+                        "v5" => authjs_jwt::Version::V5,
+                        "v4" => authjs_jwt::Version::V4,
+                        other => {
+                            return Err(self.at(
+                                v,
+                                "version",
+                                format!(
+                                    "unknown Auth.js version \"{other}\"; use \"v5\" or \"v4\""
+                                ),
+                            ))
+                        }
+                    };
+                }
+            }
+            Options::Jwt(o) => {
+                if let Some(v) = &raw.lifetime {
+                    o.lifetime = positive(v, "lifetime")?;
+                }
+                if let Some(v) = &raw.leeway {
+                    o.leeway = v.get_ref().0;
+                }
+                if let Some(v) = &raw.secret {
+                    o.secret = self.secret(v)?;
+                }
+                if let Some(v) = &raw.secure {
+                    o.secure = *v.get_ref();
+                }
+                if let Some(v) = &raw.algorithm {
+                    o.algorithm = match v.get_ref().as_str() {
+                        "HS256" => jsonwebtoken::Algorithm::HS256,
+                        other => {
+                            return Err(self.at(
+                                v,
+                                "algorithm",
+                                format!("unsupported algorithm \"{other}\"; use \"HS256\""),
+                            ))
+                        }
+                    };
+                }
+            }
+        }
+        let store = match &raw.store {
+            Some(url) => StoreUrl::parse(url.get_ref()).map_err(|m| self.at(url, "store", m))?,
+            None => StoreUrl::SqliteMemory,
+        };
+        let label = match &raw.label {
+            Some(l) if l.get_ref().trim().is_empty() => {
+                return Err(self.at(
+                    l,
+                    "label",
+                    "is empty; give a short row name or remove the key".into(),
+                ))
+            }
+            Some(l) => l.get_ref().clone(),
+            None => name.clone(),
+        };
+        Ok(Setup {
+            label,
+            options,
+            store,
+        })
+    }
+
+    fn secret(&self, value: &Spanned<String>) -> Result<String, ScenarioError> {
+        if value.get_ref().is_empty() {
+            return Err(self.at(value, "secret", "is empty; give a secret string or remove the key to use the built-in benchmark secret".into()));
+        }
+        Ok(value.get_ref().clone())
+    }
+}
+
+impl RawStrategy {
+    /// The optional keys this table sets, with their spans.
+    fn present_keys(&self) -> Vec<(&'static str, Range<usize>)> {
+        let mut keys = Vec::new();
+        let mut add = |key: &'static str, span: Option<Range<usize>>| {
+            if let Some(span) = span {
+                keys.push((key, span));
+            }
+        };
+        add("max_age", self.max_age.as_ref().map(Spanned::span));
+        add("update_age", self.update_age.as_ref().map(Spanned::span));
+        add("lifetime", self.lifetime.as_ref().map(Spanned::span));
+        add("leeway", self.leeway.as_ref().map(Spanned::span));
+        add("algorithm", self.algorithm.as_ref().map(Spanned::span));
+        add("secret", self.secret.as_ref().map(Spanned::span));
+        add("secure", self.secure.as_ref().map(Spanned::span));
+        add("version", self.version.as_ref().map(Spanned::span));
+        keys
+    }
+}
+
+/// Names of the jars a cohort's script uses, in order of first use.
+#[derive(Default)]
+struct JarNames {
+    names: Vec<String>,
+    /// Whether each jar is a copy rather than a device.
+    copies: Vec<bool>,
+    /// Devices that a login step has appeared on so far.
+    logged_in: Vec<bool>,
+}
+
+impl JarNames {
+    fn find(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    fn push(&mut self, name: &str, copy: bool) -> Result<JarId, String> {
+        let id = JarId::try_from(self.names.len()).map_err(|_| {
+            "too many devices and copies in one cohort; use at most 65535".to_string()
+        })?;
+        self.names.push(name.to_string());
+        self.copies.push(copy);
+        self.logged_in.push(false);
+        Ok(id)
+    }
+
+    /// Resolves the device a step names; `login` marks it signed in.
+    fn device(&mut self, name: Option<&Spanned<String>>, login: bool) -> Result<JarId, String> {
+        let name = name.map_or(DEFAULT_DEVICE, |n| n.get_ref().as_str());
+        if name.is_empty() {
+            return Err("device name is empty; name the device, such as \"phone\"".into());
+        }
+        let index = match self.find(name) {
+            Some(i) if self.copies[i] => {
+                return Err(format!("\"{name}\" is a copied cookie, not a device; replay it with `replay = {{ cookie = \"{name}\", ... }}`"))
+            }
+            Some(i) => i,
+            None if login => self.push(name, false)? as usize,
+            None => {
+                return Err(format!(
+                    "device \"{name}\" is used before any login on it; add `{{ login = {{ device = \"{name}\" }} }}` before this step"
+                ))
+            }
+        };
+        if login {
+            self.logged_in[index] = true;
+        }
+        Ok(index as JarId)
+    }
+
+    fn copy(&mut self, name: &str) -> Result<JarId, String> {
+        if name.is_empty() {
+            return Err("copy name is empty; name the copy, such as \"stolen\"".into());
+        }
+        match self.find(name) {
+            Some(i) if !self.copies[i] => Err(format!(
+                "\"{name}\" is already a device name; give the copy another name"
+            )),
+            Some(i) => Ok(i as JarId),
+            None => self.push(name, true),
+        }
+    }
+
+    fn copied(&self, name: &str) -> Result<JarId, String> {
+        match self.find(name) {
+            Some(i) if self.copies[i] => Ok(i as JarId),
+            Some(_) => Err(format!("\"{name}\" is a device, not a copied cookie; add `{{ copy_cookie = {{ to = \"{name}-copy\" }} }}` and replay that")),
+            None => Err(format!("no cookie was copied as \"{name}\" before this step; add `{{ copy_cookie = {{ to = \"{name}\" }} }}` earlier")),
+        }
+    }
+}
+
+/// Rewrites serde's wording into scenario terms and adds the fix.
+fn explain_serde_message(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let (field, expected) = rest.split_once(", expected").unwrap_or((rest, ""));
+        let expected = expected.trim_start_matches(" one of").trim();
+        return if expected.is_empty() {
+            format!("unknown key {field}; remove it")
+        } else {
+            format!("unknown key {field}; expected one of {expected}; remove it or correct its spelling")
+        };
+    }
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        return format!("missing key {rest}; add it to this table");
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let (step, expected) = rest.split_once(", expected").unwrap_or((rest, ""));
+        let expected = expected.trim_start_matches(" one of").trim();
+        return format!("unknown step {step}; expected one of {expected}");
+    }
+    if message.starts_with("invalid type") {
+        return format!("{message}; change the value to that type");
+    }
+    if message.starts_with("invalid duration") || message.starts_with("duration") {
+        return message.to_string();
+    }
+    format!("{message}; fix the TOML at this place")
+}
+
+/// Finds the key whose value starts at `span`: the word before `=` on the
+/// same line, or the span's own text when it is a key.
+fn key_before(text: &str, span: &Range<usize>) -> Option<String> {
+    let start = span.start.min(text.len());
+    let end = span.end.min(text.len()).max(start);
+    let own = text[start..end].trim();
+    if !own.is_empty()
+        && own
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Some(own.to_string());
+    }
+    let before = text[..start].trim_end();
+    let before = before.strip_suffix('=')?.trim_end();
+    let key: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (!key.is_empty()).then_some(key)
+}

@@ -1,0 +1,218 @@
+//! Authentication strategies: how a credential is issued, sent and checked.
+//!
+//! Each strategy sits behind [`Strategy`]. The engine calls it with the
+//! virtual time and a client's [`CookieJar`], and applies the `Set-Cookie`
+//! headers it returns the way the client would.
+
+pub mod authjs_jwt;
+pub mod database;
+pub mod jose;
+pub mod jwt;
+
+use crate::cookie::{CookieJar, SetCookie};
+use crate::store::{Profile, StateSize, Store, StoreResult, StoreUrl};
+use crate::time::{Millis, DAY, MINUTE, SECOND};
+
+/// Who a verified request belongs to, as the strategy read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The user id the credential names (`sub`, or the session's user).
+    pub subject: String,
+    /// The profile name the request sees, from the store or from the token.
+    pub name: String,
+}
+
+/// Why a strategy rejected a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// The request carried no credential cookie.
+    NoCredential,
+    /// The session token matches no stored session.
+    UnknownSession,
+    /// The session or token has expired.
+    Expired,
+    /// The credential failed a check; the text says which.
+    Invalid(String),
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::NoCredential => f.write_str("no credential cookie"),
+            Rejection::UnknownSession => f.write_str("unknown session token"),
+            Rejection::Expired => f.write_str("expired"),
+            Rejection::Invalid(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// The result of one verify: the outcome and the headers sent back.
+#[derive(Clone, Debug)]
+pub struct Verification {
+    pub outcome: Result<Identity, Rejection>,
+    pub set_cookies: Vec<SetCookie>,
+}
+
+/// One way of keeping users signed in.
+///
+/// Every method receives the virtual time `now`; none may read the system
+/// clock. Errors are store failures: a rejected credential is an
+/// [`Rejection`] inside an `Ok`.
+pub trait Strategy {
+    /// Signs `profile` in on the client holding `jar`, returning the
+    /// cookies to set. Includes the sign-in's user lookup.
+    fn login(
+        &mut self,
+        profile: &Profile,
+        jar: &CookieJar,
+        now: Millis,
+    ) -> StoreResult<Vec<SetCookie>>;
+
+    /// Checks the credential in `jar`, as a request to a protected page does.
+    fn verify(&mut self, jar: &CookieJar, now: Millis) -> StoreResult<Verification>;
+
+    /// Saves a changed profile from the client holding `jar`, returning
+    /// the cookies that client receives.
+    fn update_profile(
+        &mut self,
+        profile: &Profile,
+        jar: &CookieJar,
+        now: Millis,
+    ) -> StoreResult<Vec<SetCookie>>;
+
+    /// Signs out the client holding `jar`.
+    fn logout(&mut self, jar: &CookieJar, now: Millis) -> StoreResult<Vec<SetCookie>>;
+
+    /// Revokes every credential of a user, as an admin ban or a password
+    /// change does. A strategy without server state can do nothing here.
+    fn revoke_user(&mut self, user_id: u64, now: Millis) -> StoreResult<()>;
+
+    /// The store this strategy reads and writes.
+    fn store(&mut self) -> &mut dyn Store;
+
+    /// Measures the server-side state held for live credentials at `now`.
+    fn server_state(&mut self, now: Millis) -> StoreResult<StateSize> {
+        self.store().session_state(now)
+    }
+}
+
+/// A strategy kind that scenarios can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kind {
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// Scenario keys this kind accepts besides `name`, `label` and `store`.
+    pub keys: &'static [&'static str],
+}
+
+/// Every strategy kind, in the order `authcmp list` shows them.
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "authjs-database",
+        summary: "Auth.js database sessions: opaque UUID cookie, one joined store lookup per request",
+        keys: &["max_age", "update_age", "secure"],
+    },
+    Kind {
+        name: "authjs-jwt",
+        summary: "Auth.js v5 JWT sessions: encrypted JWE cookie (dir + A256CBC-HS512), re-issued on every request",
+        keys: &["max_age", "secret", "secure"],
+    },
+    Kind {
+        name: "jwt",
+        summary: "Plain signed JWT (HS256) in a cookie with a fixed lifetime; no server state",
+        keys: &["lifetime", "leeway", "algorithm", "secret", "secure"],
+    },
+];
+
+/// Finds a kind by name.
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+/// Names of every kind, comma-separated, for error messages.
+pub fn kind_names() -> String {
+    KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Secret used when a scenario names none. Fine for measuring, since the
+/// figures do not depend on it; never use it to protect anything.
+pub const DEFAULT_SECRET: &str = "authcmp-benchmark-secret-not-for-production";
+
+/// Options of every strategy kind, with the defaults of the system modelled.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Options {
+    AuthjsDatabase(database::DatabaseOptions),
+    AuthjsJwt(authjs_jwt::JweOptions),
+    Jwt(jwt::JwtOptions),
+}
+
+impl Options {
+    /// Default options of the kind called `name`.
+    pub fn defaults(name: &str) -> Option<Options> {
+        match name {
+            "authjs-database" => {
+                Some(Options::AuthjsDatabase(database::DatabaseOptions::default()))
+            }
+            "authjs-jwt" => Some(Options::AuthjsJwt(authjs_jwt::JweOptions::default())),
+            "jwt" => Some(Options::Jwt(jwt::JwtOptions::default())),
+            _ => None,
+        }
+    }
+
+    /// Name of the kind.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Options::AuthjsDatabase(_) => "authjs-database",
+            Options::AuthjsJwt(_) => "authjs-jwt",
+            Options::Jwt(_) => "jwt",
+        }
+    }
+
+    /// Settings in force, as `key = value` pairs for reports.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Options::AuthjsDatabase(o) => o.settings(),
+            Options::AuthjsJwt(o) => o.settings(),
+            Options::Jwt(o) => o.settings(),
+        }
+    }
+}
+
+/// A strategy as a scenario configures it: a label, options and a store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setup {
+    /// Row name in the table; the kind name unless the scenario sets one.
+    pub label: String,
+    pub options: Options,
+    pub store: StoreUrl,
+}
+
+impl Setup {
+    /// Setup of the kind called `name` with its defaults, on an in-memory store.
+    pub fn with_defaults(name: &str) -> Option<Setup> {
+        Some(Setup {
+            label: name.to_string(),
+            options: Options::defaults(name)?,
+            store: StoreUrl::SqliteMemory,
+        })
+    }
+
+    /// Opens the store and builds the strategy.
+    pub fn build(&self) -> StoreResult<Box<dyn Strategy>> {
+        let store = self.store.open(&self.label)?;
+        Ok(match &self.options {
+            Options::AuthjsDatabase(o) => Box::new(database::AuthjsDatabase::new(o.clone(), store)),
+            Options::AuthjsJwt(o) => Box::new(authjs_jwt::AuthjsJwt::new(o.clone(), store)),
+            Options::Jwt(o) => Box::new(jwt::Jwt::new(o.clone(), store)),
+        })
+    }
+}
+
+/// Formats a duration setting for reports.
+pub(crate) fn span(ms: Millis) -> String {
+    crate::time::Span(ms).to_string()
+}
+
+pub(crate) const THIRTY_DAYS: Millis = 30 * DAY;
+pub(crate) const FIFTEEN_MINUTES: Millis = 15 * MINUTE;
+pub(crate) const FIFTEEN_SECONDS: Millis = 15 * SECOND;
