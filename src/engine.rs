@@ -95,14 +95,16 @@ struct Lane {
 }
 
 /// Profile revision of users who changed their profile, shared by lanes.
-#[derive(Default)]
 struct Profiles {
     revisions: HashMap<u64, u32>,
+    /// Name padding of each cohort.
+    padding: Vec<usize>,
 }
 
 impl Profiles {
-    fn current(&self, user: u64) -> Profile {
-        Profile::generated(user, self.revisions.get(&user).copied().unwrap_or(0))
+    fn current(&self, user: u64, cohort: usize) -> Profile {
+        let revision = self.revisions.get(&user).copied().unwrap_or(0);
+        Profile::generated(user, revision, self.padding[cohort])
     }
 }
 
@@ -122,7 +124,10 @@ pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult
             users: HashMap::new(),
         });
     }
-    let mut profiles = Profiles::default();
+    let mut profiles = Profiles {
+        revisions: HashMap::new(),
+        padding: scenario.cohorts.iter().map(|c| c.name_padding).collect(),
+    };
     let mut workload = Workload::new(scenario, seed);
     let (mut events, mut requests, mut span, mut peak) = (0u64, 0u64, 0, 0);
     while let Some(event) = workload.next() {
@@ -196,17 +201,16 @@ impl Lane {
         if !self.users.contains_key(&event.user) {
             self.strategy
                 .store()
-                .seed_user(&profiles.current(event.user))?;
+                .seed_user(&profiles.current(event.user, event.cohort))?;
             let jars = scenario.cohorts[event.cohort].jars.len();
             self.users
                 .insert(event.user, (0..jars).map(|_| None).collect());
         }
+        let profile = profiles.current(event.user, event.cohort);
         match event.action {
-            Action::Login { device } => self.login(event.user, device, profiles, now),
-            Action::Request { device } => self.request(event.user, device, profiles, now),
-            Action::UpdateProfile { device } => {
-                self.update_profile(event.user, device, profiles, now)
-            }
+            Action::Login { device } => self.login(&profile, device, now),
+            Action::Request { device } => self.request(&profile, device, now),
+            Action::UpdateProfile { device } => self.update_profile(&profile, device, now),
             Action::Logout { device } => self.logout(event.user, device, now),
             Action::CopyCookie { device, to } => {
                 self.copy(event.user, device, to);
@@ -226,18 +230,12 @@ impl Lane {
         self.strategy.store().counts()
     }
 
-    fn login(
-        &mut self,
-        user: u64,
-        device: JarId,
-        profiles: &Profiles,
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        let profile = profiles.current(user);
+    fn login(&mut self, profile: &Profile, device: JarId, now: Millis) -> Result<(), StoreError> {
+        let user = profile.id;
         let before = self.counts();
         let jar = self.client(user, device, Holder::Browser).jar.clone();
         let started = Instant::now();
-        let set_cookies = self.strategy.login(&profile, &jar, now)?;
+        let set_cookies = self.strategy.login(profile, &jar, now)?;
         let nanos = elapsed_ns(started);
         Metrics::record(
             &mut self.metrics.login_latency,
@@ -294,20 +292,14 @@ impl Lane {
         Ok(verification)
     }
 
-    fn request(
-        &mut self,
-        user: u64,
-        device: JarId,
-        profiles: &Profiles,
-        now: Millis,
-    ) -> Result<(), StoreError> {
+    fn request(&mut self, profile: &Profile, device: JarId, now: Millis) -> Result<(), StoreError> {
+        let user = profile.id;
         let signed_in = self.client(user, device, Holder::Browser).signed_in;
         if !signed_in {
             self.metrics.signed_out_requests += 1;
             return Ok(());
         }
         let verification = self.verify(user, device, now)?;
-        let current = profiles.current(user).name;
         let m = &mut self.metrics;
         let client = existing_client(&mut self.users, user, device);
         match verification.outcome {
@@ -316,7 +308,7 @@ impl Lane {
                     watch.last_accept = Some(now);
                     m.revocation.stale_accepts += 1;
                 }
-                if identity.name == current {
+                if identity.name == profile.name {
                     if let Some(since) = client.stale_since.take() {
                         m.staleness.delays.push(now - since);
                         client.saw_stale = false;
@@ -336,7 +328,7 @@ impl Lane {
                 } else {
                     // Nobody revoked this credential: the user signs in again.
                     self.metrics.forced_sign_ins += 1;
-                    self.login(user, device, profiles, now)
+                    self.login(profile, device, now)
                 }
             }
         }
@@ -368,15 +360,14 @@ impl Lane {
 
     fn update_profile(
         &mut self,
-        user: u64,
+        profile: &Profile,
         device: JarId,
-        profiles: &Profiles,
         now: Millis,
     ) -> Result<(), StoreError> {
-        let profile = profiles.current(user);
+        let user = profile.id;
         let jar = self.client(user, device, Holder::Browser).jar.clone();
         let before = self.counts();
-        let set_cookies = self.strategy.update_profile(&profile, &jar, now)?;
+        let set_cookies = self.strategy.update_profile(profile, &jar, now)?;
         let ops = self.counts().since(before);
         self.metrics.profile_update.add(ops);
         self.metrics.staleness.changes += 1;

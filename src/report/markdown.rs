@@ -17,12 +17,14 @@ pub fn render_markdown(report: &Report) -> String {
     for strategy in &report.strategies {
         let cells: Vec<String> = row_cells(strategy)
             .iter()
-            .map(|c| c.replace('|', "\\|"))
+            .map(|c| c.replace('|', "\\|").replace('\n', " "))
             .collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out.push('\n');
-    for line in LEGEND {
+    // Continuation lines of the legend start with two spaces.
+    let legend = LEGEND.join("\n").replace("\n  ", " ");
+    for line in legend.lines() {
         out.push_str(&format!("- {line}\n"));
     }
     out

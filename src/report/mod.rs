@@ -422,6 +422,18 @@ pub fn format_nanos(ns: u64) -> String {
     }
 }
 
+/// Formats nanoseconds as microseconds with three significant digits.
+pub fn format_micros(ns: u64) -> String {
+    let us = ns as f64 / 1e3;
+    if us < 10.0 {
+        format!("{us:.2}")
+    } else if us < 100.0 {
+        format!("{us:.1}")
+    } else {
+        format!("{us:.0}")
+    }
+}
+
 /// Formats a per-request ratio: integers plainly, others with 3 decimals.
 pub fn format_ratio(value: f64) -> String {
     if value.fract() == 0.0 {

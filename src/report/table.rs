@@ -4,34 +4,39 @@ use std::io::IsTerminal;
 
 use crate::time::Span;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Attribute, Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Attribute, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table};
 
-use super::{format_delays, format_nanos, format_ratio, Report, StrategyFigures};
+use super::{format_delays, format_micros, format_ratio, Report, StrategyFigures};
 
 /// Column headers, each with its unit.
 pub(crate) const HEADERS: &[&str] = &[
     "strategy",
     "store reads\n/ request",
     "store writes\n/ request",
-    "login ops\nreads / writes",
-    "cookie bytes\np50 / max",
-    "Set-Cookie\nbytes / resp",
+    "login ops\nreads/writes",
+    "cookie bytes\np50/max",
+    "Set-Cookie\nbytes/resp",
     "chunks",
-    "verify\np50 / p99",
-    "server state\nbytes / session",
-    "revocation delay\nmedian / max",
+    "verify µs\np50/p99",
+    "state bytes\n/ session",
+    "revocation delay\nmedian/max",
     "stale\naccepts",
     "profile staleness\nmax (stale reads)",
-    "store ops/s",
+    "store\nops/s",
 ];
 
 /// Lines printed under the table to explain the columns.
 pub(crate) const LEGEND: &[&str] = &[
     "store reads, writes / request: store operations per verify; login ops: per sign-in.",
-    "cookie bytes: the Cookie header part carrying the credential; Set-Cookie bytes: mean per verify response, 0 when nothing is re-issued.",
-    "verify: wall-clock time per verify call. Every other column runs on the virtual clock and is exact for the scenario and seed.",
-    "revocation delay: virtual time from a sign-out or ban until a copied or still-held cookie is first rejected; never = still accepted at its last use.",
-    "stale accepts: requests accepted with an already revoked credential. profile staleness: time until other devices see a profile change.",
+    "cookie bytes: the Cookie header part carrying the credential.",
+    "Set-Cookie bytes/resp: mean per verify response, 0 when nothing is re-issued.",
+    "verify µs: wall-clock time per verify call. Every other figure uses the virtual clock",
+    "  and is exact for the scenario and seed.",
+    "revocation delay: virtual time from a sign-out or ban until a copied or still-held",
+    "  cookie is first rejected; never = still accepted at its last use; probes = how",
+    "  far apart the presentations around that rejection were.",
+    "stale accepts: requests accepted with an already revoked credential.",
+    "profile staleness: time until each signed-in device sees a profile change.",
     "store ops/s: every store operation of the run over its virtual duration.",
 ];
 
@@ -46,7 +51,7 @@ pub(crate) fn row_cells(s: &StrategyFigures) -> Vec<String> {
     let revocation = format_delays(s.revocation.median_delay_ms, s.revocation.max_delay_ms);
     let revocation = if s.revocation.resolution_ms > 0 && s.revocation.rejected > 0 {
         format!(
-            "{revocation} (probes ±{})",
+            "{revocation}\n(probes ±{})",
             Span(s.revocation.resolution_ms).rounded()
         )
     } else {
@@ -57,17 +62,17 @@ pub(crate) fn row_cells(s: &StrategyFigures) -> Vec<String> {
         format_ratio(ops.reads_per_request),
         format_ratio(ops.writes_per_request),
         format!(
-            "{} / {}",
+            "{}/{}",
             format_ratio(ops.login.reads_per_action),
             format_ratio(ops.login.writes_per_action)
         ),
-        format!("{} / {}", s.cookies.bytes_median, s.cookies.bytes_max),
+        format!("{}/{}", s.cookies.bytes_median, s.cookies.bytes_max),
         format!("{:.0}", s.cookies.set_cookie_bytes_per_response),
         s.cookies.max_chunks.to_string(),
         format!(
-            "{} / {}",
-            format_nanos(s.latency.verify.p50_ns),
-            format_nanos(s.latency.verify.p99_ns)
+            "{}/{}",
+            format_micros(s.latency.verify.p50_ns),
+            format_micros(s.latency.verify.p99_ns)
         ),
         if s.server_state.entries == 0 {
             "0".to_string()
@@ -95,7 +100,10 @@ impl TableStyle {
     pub fn detect() -> Self {
         let terminal = std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .or_else(|| if terminal { Table::new().width() } else { None });
         TableStyle {
             color: terminal && !no_color,
             width,
@@ -104,40 +112,20 @@ impl TableStyle {
 }
 
 /// Renders the terminal table with a title line and the legend.
+///
+/// The table has one row per strategy when it fits the width. When it
+/// does not, it is drawn transposed, one column per strategy, which fits
+/// 80 columns for a handful of strategies.
 pub fn render_table(report: &Report, style: TableStyle) -> String {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_content_arrangement(ContentArrangement::Dynamic);
-    if style.color {
-        table.enforce_styling();
-    } else {
-        table.force_no_tty();
-    }
-    if let Some(width) = style.width {
-        table.set_width(width);
-    }
-    table.set_header(HEADERS.iter().map(|h| {
-        let cell = Cell::new(h);
-        if style.color {
-            cell.add_attribute(Attribute::Bold)
-        } else {
-            cell
-        }
-    }));
-    for strategy in &report.strategies {
-        table.add_row(
-            row_cells(strategy)
-                .into_iter()
-                .enumerate()
-                .map(|(i, text)| {
-                    let cell = Cell::new(text);
-                    if i == 0 {
-                        cell
-                    } else {
-                        cell.set_alignment(CellAlignment::Right)
-                    }
-                }),
-        );
+    let header: Vec<String> = HEADERS.iter().map(|h| h.to_string()).collect();
+    let rows: Vec<Vec<String>> = report.strategies.iter().map(row_cells).collect();
+    let mut table = new_table(style, header, rows, ContentArrangement::Disabled);
+    let natural = table.lines().next().map_or(0, |line| line.chars().count());
+    if style
+        .width
+        .is_some_and(|width| natural > usize::from(width))
+    {
+        table = transposed(report, style);
     }
     let mut out = title(report);
     out.push('\n');
@@ -148,6 +136,65 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
         out.push('\n');
     }
     out
+}
+
+fn transposed(report: &Report, style: TableStyle) -> Table {
+    let mut header = vec!["figure".to_string()];
+    header.extend(report.strategies.iter().map(|s| s.label.clone()));
+    let cells: Vec<Vec<String>> = report.strategies.iter().map(row_cells).collect();
+    let rows = HEADERS
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, name)| {
+            let mut row = vec![name.replace('\n', " ")];
+            row.extend(cells.iter().map(|c| c[i].replace('\n', " ")));
+            row
+        })
+        .collect();
+    let mut table = new_table(style, header, rows, ContentArrangement::Dynamic);
+    if let Some(first) = table.column_mut(0) {
+        first.set_constraint(ColumnConstraint::ContentWidth);
+    }
+    table
+}
+
+fn new_table(
+    style: TableStyle,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    arrangement: ContentArrangement,
+) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_content_arrangement(arrangement);
+    if style.color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    if let Some(width) = style.width {
+        table.set_width(width);
+    }
+    table.set_header(header.into_iter().map(|h| {
+        let cell = Cell::new(h);
+        if style.color {
+            cell.add_attribute(Attribute::Bold)
+        } else {
+            cell
+        }
+    }));
+    for row in rows {
+        table.add_row(row.into_iter().enumerate().map(|(i, text)| {
+            let cell = Cell::new(text);
+            if i == 0 {
+                cell
+            } else {
+                cell.set_alignment(CellAlignment::Right)
+            }
+        }));
+    }
+    table
 }
 
 /// One line naming the scenario, seed and workload size.

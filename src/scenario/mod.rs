@@ -67,6 +67,9 @@ pub struct Cohort {
     /// Users start spread evenly over this span after `start`.
     pub ramp: Millis,
     pub steps: Vec<Step>,
+    /// Characters appended to each user's display name, to model large
+    /// profile claims such as roles or permissions.
+    pub name_padding: usize,
     /// Name of each jar, indexed by [`JarId`].
     pub jars: Vec<String>,
 }

@@ -57,6 +57,7 @@ struct RawCohort {
     start: Dur,
     #[serde(default)]
     ramp: Dur,
+    name_padding: Option<Spanned<usize>>,
     steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
@@ -259,6 +260,14 @@ impl Checker<'_> {
                 "no steps; add at least `{ login = {} }`".into(),
             ));
         }
+        let padding = raw.name_padding.as_ref().map_or(0, |p| *p.get_ref());
+        if let Some(p) = raw.name_padding.as_ref().filter(|_| padding > 1_000_000) {
+            return Err(self.at(
+                p,
+                "name_padding",
+                format!("{padding} is too large; use at most 1000000 characters"),
+            ));
+        }
         let mut jars = JarNames::default();
         let mut steps = Vec::new();
         for step in raw.steps.get_ref() {
@@ -271,6 +280,7 @@ impl Checker<'_> {
             start: raw.start.0,
             ramp: raw.ramp.0,
             steps,
+            name_padding: padding,
             jars: jars.names,
         })
     }
@@ -671,6 +681,12 @@ fn explain_serde_message(message: &str) -> String {
         let expected = expected.trim_start_matches(" one of").trim();
         return format!("unknown step {step}; expected one of {expected}");
     }
+    if message.starts_with("invalid value") {
+        let message = message
+            .replace("expected u64", "expected a whole number of 0 or more")
+            .replace("expected usize", "expected a whole number of 0 or more");
+        return format!("{message}; change the value");
+    }
     if message.starts_with("invalid type") {
         return format!("{message}; change the value to that type");
     }
@@ -686,11 +702,13 @@ fn key_before(text: &str, span: &Range<usize>) -> Option<String> {
     let start = span.start.min(text.len());
     let end = span.end.min(text.len()).max(start);
     let own = text[start..end].trim();
-    if !own.is_empty()
-        && own
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    let is_key = |word: &str| {
+        word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if is_key(own) {
         return Some(own.to_string());
     }
     let before = text[..start].trim_end();
@@ -703,5 +721,5 @@ fn key_before(text: &str, span: &Range<usize>) -> Option<String> {
         .into_iter()
         .rev()
         .collect();
-    (!key.is_empty()).then_some(key)
+    is_key(&key).then_some(key)
 }

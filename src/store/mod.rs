@@ -42,13 +42,18 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// Profile of user `id` after `revision` profile changes.
-    pub fn generated(id: u64, revision: u32) -> Profile {
-        let name = if revision == 0 {
+    /// Profile of user `id` after `revision` profile changes, with
+    /// `padding` characters appended to the name.
+    pub fn generated(id: u64, revision: u32, padding: usize) -> Profile {
+        let mut name = if revision == 0 {
             format!("User {id}")
         } else {
             format!("User {id} rev {revision}")
         };
+        if padding > 0 {
+            name.push(' ');
+            name.extend(std::iter::repeat_n('x', padding - 1));
+        }
         Profile {
             id,
             name,

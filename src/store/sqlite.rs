@@ -271,7 +271,7 @@ mod tests {
     fn lookup_is_one_read_and_not_reprepared() {
         let mut store = SqliteStore::open_in_memory().unwrap();
         for id in 1..=100 {
-            store.seed_user(&Profile::generated(id, 0)).unwrap();
+            store.seed_user(&Profile::generated(id, 0, 0)).unwrap();
             store
                 .create_session(&format!("token-{id}"), id, 1_000)
                 .unwrap();
@@ -298,7 +298,7 @@ mod tests {
     #[test]
     fn state_counts_live_sessions() {
         let mut store = SqliteStore::open_in_memory().unwrap();
-        store.seed_user(&Profile::generated(1, 0)).unwrap();
+        store.seed_user(&Profile::generated(1, 0, 0)).unwrap();
         store.create_session(&"a".repeat(36), 1, 500).unwrap();
         store.create_session(&"b".repeat(36), 1, 2_000).unwrap();
         let state = store.session_state(1_000).unwrap();
