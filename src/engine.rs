@@ -55,6 +55,8 @@ pub struct RunResult {
 struct Watch {
     revoked_at: Millis,
     last_accept: Option<Millis>,
+    /// Whether the credential was rejected since its revocation.
+    rejected: bool,
 }
 
 /// One client of one user: a device, or a copy of a device's cookies.
@@ -305,8 +307,7 @@ impl Lane {
         match verification.outcome {
             Ok(identity) => {
                 if let Some(watch) = client.watch.as_mut() {
-                    watch.last_accept = Some(now);
-                    m.revocation.stale_accepts += 1;
+                    note_accept(m, watch, now);
                 }
                 if identity.name == profile.name {
                     if let Some(since) = client.stale_since.take() {
@@ -320,8 +321,8 @@ impl Lane {
                 Ok(())
             }
             Err(_) => {
-                if let Some(watch) = client.watch.take() {
-                    record_rejection(m, watch, now);
+                if let Some(watch) = client.watch.as_mut() {
+                    note_rejection(m, watch, now);
                     client.signed_in = false;
                     client.jar.clear();
                     Ok(())
@@ -345,13 +346,12 @@ impl Lane {
         match verification.outcome {
             Ok(_) => {
                 if let Some(watch) = client.watch.as_mut() {
-                    watch.last_accept = Some(now);
-                    m.revocation.stale_accepts += 1;
+                    note_accept(m, watch, now);
                 }
             }
             Err(_) => {
-                if let Some(watch) = client.watch.take() {
-                    record_rejection(m, watch, now);
+                if let Some(watch) = client.watch.as_mut() {
+                    note_rejection(m, watch, now);
                 }
             }
         }
@@ -412,10 +412,7 @@ impl Lane {
             .flatten()
         {
             if copy.source == Some((device, credential)) && copy.watch.is_none() {
-                copy.watch = Some(Watch {
-                    revoked_at: now,
-                    last_accept: None,
-                });
+                copy.watch = Some(Watch::new(now));
                 self.metrics.revocation.tracked += 1;
             }
         }
@@ -448,10 +445,7 @@ impl Lane {
                     client.signed_in
                 };
                 if live && client.watch.is_none() {
-                    client.watch = Some(Watch {
-                        revoked_at: now,
-                        last_accept: None,
-                    });
+                    client.watch = Some(Watch::new(now));
                     self.metrics.revocation.tracked += 1;
                 }
             }
@@ -489,7 +483,31 @@ fn existing_client(
         .expect("a client exists once a step has used it")
 }
 
-fn record_rejection(m: &mut Metrics, watch: Watch, now: Millis) {
+impl Watch {
+    fn new(revoked_at: Millis) -> Self {
+        Watch {
+            revoked_at,
+            last_accept: None,
+            rejected: false,
+        }
+    }
+}
+
+/// Counts an accept of a revoked credential.
+fn note_accept(m: &mut Metrics, watch: &mut Watch, now: Millis) {
+    watch.last_accept = Some(now);
+    m.revocation.stale_accepts += 1;
+    m.revocation.last_accept = m.revocation.last_accept.max(now - watch.revoked_at);
+}
+
+/// Records the delay of a revoked credential's first rejection. Later
+/// presentations are still tracked: a cache on another node can accept
+/// the credential again after one node rejected it.
+fn note_rejection(m: &mut Metrics, watch: &mut Watch, now: Millis) {
+    if watch.rejected {
+        return;
+    }
+    watch.rejected = true;
     m.revocation.delays.push(now - watch.revoked_at);
     let from = watch
         .last_accept
@@ -500,7 +518,7 @@ fn record_rejection(m: &mut Metrics, watch: Watch, now: Millis) {
 
 fn close_trackers(m: &mut Metrics, clients: Vec<Option<Client>>) {
     for client in clients.into_iter().flatten() {
-        if let Some(watch) = client.watch {
+        if let Some(watch) = client.watch.filter(|w| !w.rejected) {
             if watch.last_accept.is_some() {
                 m.revocation.never += 1;
             } else {

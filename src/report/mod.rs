@@ -226,6 +226,9 @@ pub struct RevocationFigures {
     /// Largest gap between the last accept and the first rejection.
     pub resolution_ms: u64,
     pub stale_accepts: u64,
+    /// Latest accept of any revoked credential, as time since its
+    /// revocation; 0 when none was accepted.
+    pub last_accept_ms: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -373,6 +376,7 @@ fn figures(lane: LaneResult, span_s: f64) -> StrategyFigures {
             max_delay_ms: rev_max,
             resolution_ms: m.revocation.resolution,
             stale_accepts: m.revocation.stale_accepts,
+            last_accept_ms: m.revocation.last_accept,
         },
         staleness: StalenessFigures {
             profile_changes: m.staleness.changes,

@@ -27,6 +27,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "profile-update",
         include_str!("../../scenarios/profile-update.toml"),
     ),
+    ("ban-wave", include_str!("../../scenarios/ban-wave.toml")),
+    (
+        "multi-node",
+        include_str!("../../scenarios/multi-node.toml"),
+    ),
 ];
 
 /// Where a scenario came from.
