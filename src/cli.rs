@@ -4,6 +4,9 @@
 //! scenario, 3 a runtime failure such as a store error or an unwritable
 //! results folder.
 
+mod source;
+mod token;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +47,8 @@ pub enum Command {
     },
     /// List the strategies and the shipped scenarios
     List,
+    /// Issue or verify one credential, such as a cookie from your application
+    Token(token::TokenArgs),
 }
 
 /// What `bench` writes to stdout.
@@ -121,6 +126,7 @@ pub fn run() -> Result<ExitCode, AppError> {
             print_stdout(&list());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Token(args) => token::run(&args),
     }
 }
 

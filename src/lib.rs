@@ -14,4 +14,5 @@ pub mod scenario;
 pub mod store;
 pub mod strategy;
 pub mod time;
+pub mod token;
 pub mod workload;

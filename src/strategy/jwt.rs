@@ -12,6 +12,7 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{span, Identity, Rejection, Strategy, Verification, DEFAULT_SECRET, FIFTEEN_MINUTES};
@@ -128,12 +129,27 @@ impl Jwt {
             .expect("HMAC signing cannot fail")
     }
 
+    /// Signs any claims set at Unix second `now_s`: sets `iat`, `exp` =
+    /// now + lifetime and a fresh `jti`, keeping every other key in order.
+    pub fn sign_json_at(&self, claims: &mut Map<String, Value>, now_s: i64) -> String {
+        let lifetime_s = (self.options.lifetime / SECOND) as i64;
+        claims.insert("iat".into(), now_s.into());
+        claims.insert("exp".into(), now_s.saturating_add(lifetime_s).into());
+        claims.insert("jti".into(), Uuid::new_v4().to_string().into());
+        jsonwebtoken::encode(&self.header, claims, &self.encoding)
+            .expect("HMAC signing cannot fail")
+    }
+
     /// Verifies a token's signature and time claims at `now`.
     pub fn check(&self, token: &str, now: Millis) -> Result<Claims, Rejection> {
+        self.check_at(token, unix_seconds(now))
+    }
+
+    /// Verifies a token's signature and time claims at Unix second `now_s`.
+    pub fn check_at(&self, token: &str, now_s: i64) -> Result<Claims, Rejection> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| Rejection::Invalid(format!("invalid token: {e}")))?;
         let claims = data.claims;
-        let now_s = unix_seconds(now);
         let leeway = (self.options.leeway / SECOND) as i64;
         if claims.exp < now_s - leeway {
             return Err(Rejection::Expired);
