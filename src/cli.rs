@@ -5,6 +5,7 @@
 //! results folder.
 
 mod source;
+mod sweep;
 mod token;
 
 use std::io::Write;
@@ -49,6 +50,8 @@ pub enum Command {
     List,
     /// Issue or verify one credential, such as a cookie from your application
     Token(token::TokenArgs),
+    /// Re-run one strategy over several values of one option and mark the trade-off front
+    Sweep(sweep::SweepArgs),
 }
 
 /// What `bench` writes to stdout.
@@ -127,6 +130,7 @@ pub fn run() -> Result<ExitCode, AppError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(args) => token::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
     }
 }
 

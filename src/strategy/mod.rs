@@ -115,7 +115,7 @@ pub const KINDS: &[Kind] = &[
     Kind {
         name: "authjs-jwt",
         summary: "Auth.js v5 JWT sessions: encrypted JWE cookie (dir + A256CBC-HS512), re-issued on every request",
-        keys: &["max_age", "secret", "secure"],
+        keys: &["max_age", "secret", "secure", "version"],
     },
     Kind {
         name: "jwt",
