@@ -13,7 +13,7 @@ use crate::report::{format_micros, format_ratio, Delay, Report, StrategyFigures,
 use crate::scenario;
 use crate::strategy::Setup;
 
-/// What was swept, beside the run's report.
+/// The swept strategy, key and values, stored beside the run's report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepInfo {
     /// The label or kind name the sweep selected.

@@ -36,7 +36,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub no_save: bool,
 
-    /// What to print on stdout (csv prints the full report of the run)
+    /// Output format on stdout; csv prints the run's report, one row per value
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

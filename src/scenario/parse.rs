@@ -754,6 +754,7 @@ pub fn strategy_with_key(
                 || tables[i].get("name").and_then(toml::Value::as_str) == Some(selector)
         })
         .collect();
+
     let index = match matching.as_slice() {
         [index] => *index,
         [] if strategy::kind(selector).is_some() => {
@@ -779,6 +780,7 @@ pub fn strategy_with_key(
             ));
         }
     };
+
     let kind_name = tables[index]
         .get("name")
         .and_then(toml::Value::as_str)
@@ -791,6 +793,7 @@ pub fn strategy_with_key(
             kind.keys.join(", ")
         ));
     }
+
     let label = label_of(&tables[index]);
     let table = tables[index]
         .as_table_mut()
