@@ -287,7 +287,7 @@ impl Strategy for AuthjsJwt {
         let user = self
             .store
             .find_user(profile.id)?
-            .unwrap_or_else(|| profile.clone());
+            .map_or_else(|| profile.clone(), |row| row.profile);
         let mut claims = SessionClaims::for_profile(&user);
         Ok(self.issue(jar, &mut claims, now))
     }

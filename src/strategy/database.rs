@@ -94,7 +94,7 @@ impl Strategy for AuthjsDatabase {
         now: Millis,
     ) -> StoreResult<Vec<SetCookie>> {
         let user = self.store.find_user(profile.id)?;
-        let user_id = user.map_or(profile.id, |u| u.id);
+        let user_id = user.map_or(profile.id, |row| row.profile.id);
         let token = Uuid::new_v4().to_string();
         let expires = now + self.options.max_age;
         self.store.create_session(&token, user_id, expires)?;

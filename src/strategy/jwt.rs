@@ -180,7 +180,7 @@ impl Strategy for Jwt {
         let user = self
             .store
             .find_user(profile.id)?
-            .unwrap_or_else(|| profile.clone());
+            .map_or_else(|| profile.clone(), |row| row.profile);
         Ok(self.issue(&user, now))
     }
 
