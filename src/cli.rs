@@ -4,6 +4,10 @@
 //! scenario, 3 a runtime failure such as a store error or an unwritable
 //! results folder.
 
+mod source;
+mod sweep;
+mod token;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +48,10 @@ pub enum Command {
     },
     /// List the strategies and the shipped scenarios
     List,
+    /// Issue or verify one credential, such as a cookie from your application
+    Token(token::TokenArgs),
+    /// Re-run one strategy over several values of one option and mark the trade-off front
+    Sweep(sweep::SweepArgs),
 }
 
 /// What `bench` writes to stdout.
@@ -121,6 +129,8 @@ pub fn run() -> Result<ExitCode, AppError> {
             print_stdout(&list());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Token(args) => token::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
     }
 }
 

@@ -13,5 +13,7 @@ pub mod report;
 pub mod scenario;
 pub mod store;
 pub mod strategy;
+pub mod sweep;
 pub mod time;
+pub mod token;
 pub mod workload;

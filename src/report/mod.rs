@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::csv::render_csv;
 pub use markdown::render_markdown;
-pub use save::{check_writable, save};
+pub use save::{check_writable, save, save_files, stem_for};
 pub use table::{render_table, TableStyle};
 
 use crate::engine::{per_action, LaneResult, RunResult};

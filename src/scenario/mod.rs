@@ -11,7 +11,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-pub use parse::parse;
+pub use parse::{parse, strategy_with_key};
 
 use crate::strategy::Setup;
 use crate::time::Millis;
@@ -145,6 +145,13 @@ pub enum ScenarioError {
 /// Loads a scenario from a path, or by the name of a built-in one
 /// (`logout-replay` or `logout-replay.toml`).
 pub fn load(arg: &str) -> Result<Scenario, ScenarioError> {
+    let (file, text) = read(arg)?;
+    parse(&file, &text)
+}
+
+/// Reads a scenario's text from a path or a built-in name, returning the
+/// name errors should show for it and the text.
+pub fn read(arg: &str) -> Result<(String, String), ScenarioError> {
     let path = Path::new(arg);
     if path.exists() {
         let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read {
@@ -155,12 +162,15 @@ pub fn load(arg: &str) -> Result<Scenario, ScenarioError> {
             path: arg.to_string(),
             message: "the file is not valid UTF-8".to_string(),
         })?;
-        return parse(arg, &text);
+        return Ok((arg.to_string(), text));
     }
     let name = arg.strip_suffix(".toml").unwrap_or(arg);
     let name = name.strip_prefix("scenarios/").unwrap_or(name);
     match BUILTIN.iter().find(|(builtin, _)| *builtin == name) {
-        Some((builtin, text)) => parse(&format!("scenarios/{builtin}.toml (built in)"), text),
+        Some((builtin, text)) => Ok((
+            format!("scenarios/{builtin}.toml (built in)"),
+            text.to_string(),
+        )),
         None => Err(ScenarioError::NotFound {
             name: arg.to_string(),
             builtin: builtin_names(),
