@@ -199,28 +199,33 @@ impl Strategy for AccessRefresh {
 
     fn verify(&mut self, jar: &CookieJar, now: Millis) -> StoreResult<Verification> {
         let (access_name, refresh_name) = self.options.names();
-        if let Some(claims) = jar
-            .get(access_name)
-            .and_then(|t| self.signer.check(t, now).ok())
-        {
-            return Ok(Verification {
-                outcome: Ok(Identity {
-                    subject: claims.sub,
-                    name: claims.name,
-                }),
-                set_cookies: Vec::new(),
-            });
-        }
-        match jar.get(refresh_name) {
-            Some(token) => {
+        let access = jar.get(access_name).map(|t| self.signer.check(t, now));
+        let access_rejection = match access {
+            Some(Ok(claims)) => {
+                return Ok(Verification {
+                    outcome: Ok(Identity {
+                        subject: claims.sub,
+                        name: claims.name,
+                    }),
+                    set_cookies: Vec::new(),
+                })
+            }
+            Some(Err(reason)) => Some(reason),
+            None => None,
+        };
+        // An access token that failed any check falls back to the refresh
+        // token, as a client refreshes an expired one. Without a refresh
+        // token the access token's own rejection is the reason.
+        match (jar.get(refresh_name), access_rejection) {
+            (Some(token), _) => {
                 let token = token.to_string();
                 self.refresh(jar, &token, now)
             }
-            None if jar.get(access_name).is_some() => Ok(Verification {
-                outcome: Err(Rejection::Expired),
+            (None, Some(reason)) => Ok(Verification {
+                outcome: Err(reason),
                 set_cookies: self.clear(jar),
             }),
-            None => Ok(Verification {
+            (None, None) => Ok(Verification {
                 outcome: Err(Rejection::NoCredential),
                 set_cookies: Vec::new(),
             }),

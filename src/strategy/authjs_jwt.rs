@@ -115,7 +115,13 @@ pub struct SessionClaims {
 impl SessionClaims {
     /// Parses a decrypted payload, rejecting one that is not a claims set
     /// with a numeric `exp`.
+    ///
+    /// A payload with a repeated member is rejected, since `jose` (the
+    /// JavaScript library) would read the last one and a derived struct
+    /// ignores repeats of keys it does not name.
     pub fn from_payload(payload: &[u8]) -> Result<Self, Rejection> {
+        super::strict_json::check_unique_keys(payload)
+            .map_err(|e| Rejection::Invalid(format!("claims are not valid JSON: {e}")))?;
         serde_json::from_slice(payload)
             .map_err(|e| Rejection::Invalid(format!("claims are not a valid JWT claims set: {e}")))
     }

@@ -61,6 +61,8 @@ pub enum JweError {
     Base64(&'static str),
     #[error("protected header is not a JSON object")]
     Header,
+    #[error("protected header is not valid JSON: {0}")]
+    HeaderJson(String),
     #[error("unsupported key management algorithm {0:?}; expected \"dir\"")]
     Alg(String),
     #[error("content encryption {0:?} is not accepted")]
@@ -227,6 +229,8 @@ pub fn parse(token: &str) -> Result<ParsedJwe<'_>, JweError> {
     let header = URL_SAFE_NO_PAD
         .decode(segments[0])
         .map_err(|_| JweError::Base64("protected header"))?;
+    // RFC 7516 §4 and RFC 7515 §5.2: reject a header with a repeated member.
+    super::strict_json::check_unique_keys(&header).map_err(JweError::HeaderJson)?;
     let header: serde_json::Value =
         serde_json::from_slice(&header).map_err(|_| JweError::Header)?;
     let header = header.as_object().ok_or(JweError::Header)?;

@@ -12,13 +12,25 @@
 //! rule is applied to the virtual clock here: a token is expired once
 //! `exp < now - leeway`. Unlike `jsonwebtoken`'s default, `nbf` is checked
 //! too when present.
+//!
+//! Before `jsonwebtoken` sees a token, [`Signer::check_at`] checks its form
+//! itself: exactly three segments, a protected header without duplicate
+//! members whose `alg` is the configured one (so `none`, in any case, and
+//! algorithm confusion such as HS256 against an RSA key fail here), and no
+//! `kid`, because each signer has one key and names none. Claims with a
+//! duplicate member are rejected after the signature check (RFC 7515
+//! §5.2 allows rejecting them). The HMAC comparison is `jsonwebtoken`'s,
+//! which compares in constant time.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::keys::{key_pair, KeyPair};
+use super::keys::{algorithm_name, key_pair, KeyPair};
+use super::strict_json::check_unique_keys;
 use super::{span, Identity, Rejection, Strategy, Verification, DEFAULT_SECRET, FIFTEEN_MINUTES};
 use crate::cookie::{delete_credential, CookieAttributes, CookieJar, Lifetime, SetCookie};
 use crate::store::{Profile, StateSize, Store, StoreResult};
@@ -138,10 +150,20 @@ impl Signer {
         self.check_at(token, unix_seconds(now))
     }
 
-    /// Verifies a token's signature and time claims at Unix second `now_s`.
+    /// The public key tokens are verified with; empty for HS256. See
+    /// [`KeyPair::public_key`] for its encoding.
+    pub fn public_key(&self) -> &[u8] {
+        &self.keys.public_key
+    }
+
+    /// Verifies a token's form, signature and time claims at Unix second
+    /// `now_s`.
     pub fn check_at(&self, token: &str, now_s: i64) -> Result<Claims, Rejection> {
+        let payload = self.check_form(token)?;
         let data = jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.validation)
             .map_err(|e| Rejection::Invalid(format!("invalid token: {e}")))?;
+        check_unique_keys(&payload)
+            .map_err(|e| Rejection::Invalid(format!("claims are not valid JSON: {e}")))?;
         let claims = data.claims;
         let leeway = (self.leeway / SECOND) as i64;
         if claims.exp < now_s - leeway {
@@ -151,6 +173,52 @@ impl Signer {
             return Err(Rejection::Invalid("token is not valid yet (nbf)".into()));
         }
         Ok(claims)
+    }
+
+    /// Checks the compact form and the protected header, returning the
+    /// decoded payload segment.
+    fn check_form(&self, token: &str) -> Result<Vec<u8>, Rejection> {
+        let invalid = |reason: String| Rejection::Invalid(reason);
+        let segments: Vec<&str> = token.split('.').collect();
+        if segments.len() != 3 {
+            return Err(invalid(format!(
+                "not a JWS in compact form: expected 3 segments, found {}",
+                segments.len()
+            )));
+        }
+        let header = URL_SAFE_NO_PAD
+            .decode(segments[0])
+            .map_err(|_| invalid("header is not valid base64url".into()))?;
+        check_unique_keys(&header)
+            .map_err(|e| invalid(format!("header is not valid JSON: {e}")))?;
+        let header: Value = serde_json::from_slice(&header)
+            .map_err(|e| invalid(format!("header is not valid JSON: {e}")))?;
+        let Some(header) = header.as_object() else {
+            return Err(invalid("header is not a JSON object".into()));
+        };
+        let expected = algorithm_name(self.header.alg);
+        match header.get("alg").and_then(Value::as_str) {
+            Some(alg) if alg.eq_ignore_ascii_case("none") => {
+                return Err(invalid(format!(
+                    "unsecured token (alg {alg:?}) is not accepted"
+                )))
+            }
+            Some(alg) if alg != expected => {
+                return Err(invalid(format!(
+                    "algorithm {alg:?} is not accepted; expected {expected:?}"
+                )))
+            }
+            Some(_) => {}
+            None => return Err(invalid("header has no string \"alg\"".into())),
+        }
+        if let Some(kid) = header.get("kid") {
+            return Err(invalid(format!(
+                "unknown key id (kid) {kid}; this verifier has one key and no key id"
+            )));
+        }
+        URL_SAFE_NO_PAD
+            .decode(segments[1])
+            .map_err(|_| invalid("payload is not valid base64url".into()))
     }
 
     /// Signs arbitrary claims at Unix second `now_s`, setting `iat`, `exp`

@@ -22,6 +22,14 @@ pub fn algorithm(name: &str) -> Option<Algorithm> {
     ALGORITHMS.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
 }
 
+/// The JOSE name of a supported algorithm (`"HS256"`...).
+pub fn algorithm_name(algorithm: Algorithm) -> &'static str {
+    ALGORITHMS
+        .iter()
+        .find(|(_, a)| *a == algorithm)
+        .map_or("unsupported", |(n, _)| *n)
+}
+
 /// Names of the supported algorithms, comma-separated.
 pub fn algorithm_names() -> String {
     ALGORITHMS
@@ -35,6 +43,10 @@ pub fn algorithm_names() -> String {
 pub struct KeyPair {
     pub encoding: EncodingKey,
     pub decoding: DecodingKey,
+    /// The public key as the decoding key was built from it: PKCS#1 DER
+    /// for RS256, a SEC1 point for ES256, 32 raw bytes for EdDSA. Empty for
+    /// HS256, whose only key is the secret.
+    pub public_key: Vec<u8>,
 }
 
 /// Builds the keys for `algorithm`: HMAC from `secret`, others generated.
@@ -56,6 +68,7 @@ pub fn key_pair(algorithm: Algorithm, secret: &str) -> KeyPair {
             KeyPair {
                 encoding: EncodingKey::from_rsa_der(private_der.as_bytes()),
                 decoding: DecodingKey::from_rsa_der(public_der.as_bytes()),
+                public_key: public_der.as_bytes().to_vec(),
             }
         }
         Algorithm::ES256 => {
@@ -74,6 +87,7 @@ pub fn key_pair(algorithm: Algorithm, secret: &str) -> KeyPair {
             KeyPair {
                 encoding: EncodingKey::from_ec_der(private_der.as_bytes()),
                 decoding: DecodingKey::from_ec_der(&public),
+                public_key: public.to_vec(),
             }
         }
         Algorithm::EdDSA => {
@@ -86,6 +100,7 @@ pub fn key_pair(algorithm: Algorithm, secret: &str) -> KeyPair {
             KeyPair {
                 encoding: EncodingKey::from_ed_der(private_der.as_bytes()),
                 decoding: DecodingKey::from_ed_der(signing.verifying_key().as_bytes()),
+                public_key: signing.verifying_key().as_bytes().to_vec(),
             }
         }
         _ => KeyPair {
@@ -93,6 +108,7 @@ pub fn key_pair(algorithm: Algorithm, secret: &str) -> KeyPair {
                 .expect("the scenario parser rejects an empty secret"),
             decoding: DecodingKey::from_secret(secret.as_bytes())
                 .expect("the scenario parser rejects an empty secret"),
+            public_key: Vec::new(),
         },
     }
 }

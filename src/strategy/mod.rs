@@ -12,6 +12,7 @@ pub mod jose;
 pub mod jwt;
 pub mod keys;
 pub mod signed_cookie;
+pub mod strict_json;
 
 use crate::cookie::{CookieJar, SetCookie};
 use crate::store::{Profile, StateSize, Store, StoreResult, StoreUrl};
