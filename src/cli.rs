@@ -45,6 +45,10 @@ pub enum Command {
         /// Scenario files, or names of built-in scenarios
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
+
+        /// Accept scenarios that script more events than the size limit
+        #[arg(long)]
+        allow_large: bool,
     },
     /// List the strategies and the shipped scenarios
     List,
@@ -97,6 +101,11 @@ pub struct BenchArgs {
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Run scenarios that script more than 20 million events, which
+    /// otherwise fail before the run as a likely mistake
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// An error that ends the program, with its exit code.
@@ -108,6 +117,9 @@ pub enum AppError {
     Scenario(#[from] ScenarioError),
     #[error("{0}")]
     Runtime(String),
+    /// Ctrl-C stopped a run; the message says what was saved before it.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl AppError {
@@ -115,6 +127,7 @@ impl AppError {
         match self {
             AppError::Usage(_) | AppError::Scenario(_) => 2,
             AppError::Runtime(_) => 3,
+            AppError::Interrupted(_) => crate::interrupt::EXIT_CODE,
         }
     }
 }
@@ -124,7 +137,7 @@ pub fn run() -> Result<ExitCode, AppError> {
     let cli = Cli::parse();
     match cli.command {
         Command::Bench(args) => bench(&args),
-        Command::Validate { files } => Ok(validate(&files)),
+        Command::Validate { files, allow_large } => Ok(validate(&files, allow_large)),
         Command::List => {
             print_stdout(&list());
             Ok(ExitCode::SUCCESS)
@@ -158,6 +171,7 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
     let mut plans = Vec::new();
     for name in &names {
         let scenario = scenario::load(name)?;
+        crate::limits::check_size(&scenario, args.allow_large).map_err(AppError::Usage)?;
         let setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
         plans.push((scenario, setups));
     }
@@ -169,8 +183,15 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
             ))
         })?;
     }
+    crate::interrupt::install().map_err(AppError::Runtime)?;
+    let mut saved = Vec::new();
     for (scenario, setups) in &plans {
-        let report = run_one(scenario, setups, args.seed)?;
+        let report = match run_one(scenario, setups, args.seed) {
+            Err(AppError::Interrupted(_)) => {
+                return Err(interrupted(&scenario.name, &saved));
+            }
+            other => other?,
+        };
         print_stdout(&render(&report, args.format));
         if !args.no_save {
             let path = report::save(&report, &args.results_dir).map_err(|e| {
@@ -180,9 +201,23 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
                 ))
             })?;
             eprintln!("saved {}", path.display());
+            saved.push(path);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The error for a run stopped by Ctrl-C, listing the results saved before.
+fn interrupted(scenario: &str, saved: &[PathBuf]) -> AppError {
+    let kept = if saved.is_empty() {
+        "no results were saved in this call".to_string()
+    } else {
+        let paths: Vec<String> = saved.iter().map(|p| p.display().to_string()).collect();
+        format!("results saved before it: {}", paths.join(", "))
+    };
+    AppError::Interrupted(format!(
+        "interrupted: scenario {scenario} stopped before its end and was not saved; {kept}"
+    ))
 }
 
 /// Runs one scenario and builds its report.
@@ -193,8 +228,14 @@ pub fn run_one(
 ) -> Result<Report, AppError> {
     let seed = seed.unwrap_or(scenario.seed);
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let result =
-        crate::engine::run(scenario, setups, seed).map_err(|e| AppError::Runtime(e.to_string()))?;
+    let result = crate::engine::run_until(scenario, setups, seed, crate::interrupt::flag())
+        .map_err(|e| AppError::Runtime(e.to_string()))?;
+    let Some(result) = result else {
+        return Err(AppError::Interrupted(format!(
+            "interrupted: scenario {} stopped before its end",
+            scenario.name
+        )));
+    };
     Ok(Report::new(scenario, seed, result, started_at))
 }
 
@@ -256,10 +297,16 @@ pub fn select_strategies(
     Ok(setups)
 }
 
-fn validate(files: &[String]) -> ExitCode {
+fn validate(files: &[String], allow_large: bool) -> ExitCode {
     let mut failed = false;
     for file in files {
-        match scenario::load(file) {
+        let checked = scenario::load(file)
+            .map_err(|e| e.to_string())
+            .and_then(|s| {
+                crate::limits::check_size(&s, allow_large)?;
+                Ok(s)
+            });
+        match checked {
             Ok(s) => println!(
                 "{}: ok ({} users, {} strategies)",
                 s.source.path,

@@ -6,6 +6,7 @@
 //! same request can be accepted by one strategy and rejected by another.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::cookie::{CookieJar, Holder, SetCookie};
@@ -112,6 +113,19 @@ impl Profiles {
 
 /// Replays `scenario` with `seed` against every setup.
 pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult, EngineError> {
+    let never = AtomicBool::new(false);
+    let result = run_until(scenario, setups, seed, &never)?;
+    Ok(result.expect("a run whose stop flag is never set runs to its end"))
+}
+
+/// Replays like [`run`], checking `stop` before each event. Returns
+/// `Ok(None)` when `stop` was set before the last event.
+pub fn run_until(
+    scenario: &Scenario,
+    setups: &[Setup],
+    seed: u64,
+    stop: &AtomicBool,
+) -> Result<Option<RunResult>, EngineError> {
     let started = Instant::now();
     let mut lanes = Vec::with_capacity(setups.len());
     for setup in setups {
@@ -133,6 +147,9 @@ pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult
     let mut workload = Workload::new(scenario, seed);
     let (mut events, mut requests, mut span, mut peak) = (0u64, 0u64, 0, 0);
     while let Some(event) = workload.next() {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
         events += 1;
         span = event.at;
         peak = peak.max(workload.active_users());
@@ -170,14 +187,14 @@ pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult
             state,
         });
     }
-    Ok(RunResult {
+    Ok(Some(RunResult {
         lanes: results,
         events,
         requests,
         span,
         peak_active_users: peak,
         wall_ns: started.elapsed().as_nanos(),
-    })
+    }))
 }
 
 fn elapsed_ns(started: Instant) -> u64 {

@@ -8,6 +8,8 @@
 pub mod cli;
 pub mod cookie;
 pub mod engine;
+pub mod interrupt;
+pub mod limits;
 pub mod metrics;
 pub mod report;
 pub mod scenario;

@@ -39,12 +39,18 @@ pub struct SweepArgs {
     /// Output format on stdout; csv prints the run's report, one row per value
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Run a scenario that scripts more than 20 million events, which
+    /// otherwise fails before the run as a likely mistake
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// Runs the sweep, prints it and saves it.
 pub fn run(args: &SweepArgs) -> Result<ExitCode, AppError> {
     let (file, text) = scenario::read(&args.scenario)?;
     let scenario = scenario::parse(&file, &text)?;
+    crate::limits::check_size(&scenario, args.allow_large).map_err(AppError::Usage)?;
     let (key, values) = sweep::parse_param(&args.param).map_err(AppError::Usage)?;
     let setups = sweep::plan(&text, &args.strategy, &key, &values).map_err(AppError::Usage)?;
     if !args.no_save {
@@ -55,6 +61,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, AppError> {
             ))
         })?;
     }
+    crate::interrupt::install().map_err(AppError::Runtime)?;
     let report = run_one(&scenario, &setups, args.seed)?;
     let result = sweep::sweep_report(report, &args.strategy, &key, &values);
     print_stdout(&render(&result, args.format));

@@ -202,22 +202,28 @@ impl Scenario {
     }
 
     /// Events the scripts produce if every user runs to the end; the
-    /// horizon can cut this short.
+    /// horizon can cut this short. Saturates at `u64::MAX`.
     pub fn scripted_events(&self) -> u64 {
         self.cohorts
             .iter()
-            .map(|c| {
-                let per_user: u64 = c
-                    .steps
-                    .iter()
-                    .map(|s| match s {
-                        Step::Requests { count, .. } | Step::Replay { count, .. } => *count,
-                        Step::Wait { .. } => 0,
-                        _ => 1,
-                    })
-                    .sum();
-                per_user.saturating_mul(c.users)
-            })
+            .map(Cohort::scripted_events)
             .fold(0u64, u64::saturating_add)
+    }
+}
+
+impl Cohort {
+    /// Events this cohort's script produces if every user runs to the
+    /// end. Saturates at `u64::MAX`.
+    pub fn scripted_events(&self) -> u64 {
+        let per_user = self
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Requests { count, .. } | Step::Replay { count, .. } => *count,
+                Step::Wait { .. } => 0,
+                _ => 1,
+            })
+            .fold(0u64, u64::saturating_add);
+        per_user.saturating_mul(self.users)
     }
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{sha256_hex, Cohort, GlobalEvent, JarId, Scenario, ScenarioError, Source, Step};
+use crate::limits;
 use crate::store::StoreUrl;
 use crate::strategy::{self, authjs_jwt, cached_session, keys, Options, Setup};
 use crate::time::{parse_duration, Millis, SECOND};
@@ -24,7 +25,14 @@ impl<'de> Deserialize<'de> for Dur {
                 f.write_str("a duration string such as \"90s\", \"15m\" or \"30d\"")
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Dur, E> {
-                parse_duration(text).map(Dur).map_err(E::custom)
+                let ms = parse_duration(text).map_err(E::custom)?;
+                if ms > limits::MAX_DURATION {
+                    return Err(E::custom(format!(
+                        "duration \"{text}\" is longer than the limit of {}; use at most \"3650d\" (about 10 years)",
+                        crate::time::Span(limits::MAX_DURATION)
+                    )));
+                }
+                Ok(Dur(ms))
             }
         }
         deserializer.deserialize_str(DurVisitor)
@@ -53,8 +61,7 @@ struct RawScenario {
 struct RawCohort {
     name: Spanned<String>,
     users: Spanned<u64>,
-    #[serde(default)]
-    start: Dur,
+    start: Option<Spanned<Dur>>,
     #[serde(default)]
     ramp: Dur,
     name_padding: Option<Spanned<usize>>,
@@ -252,8 +259,8 @@ impl Checker<'_> {
                     ),
                 ));
             }
-            let cohort = self.cohort(raw_cohort, next_user)?;
-            next_user += cohort.users;
+            let cohort = self.cohort(raw_cohort, next_user, horizon)?;
+            next_user = next_user.saturating_add(cohort.users);
             cohorts.push(cohort);
         }
         let events = raw
@@ -277,10 +284,40 @@ impl Checker<'_> {
         })
     }
 
-    fn cohort(&self, raw: &RawCohort, first_user: u64) -> Result<Cohort, ScenarioError> {
+    fn cohort(
+        &self,
+        raw: &RawCohort,
+        first_user: u64,
+        horizon: Option<Millis>,
+    ) -> Result<Cohort, ScenarioError> {
         let users = *raw.users.get_ref();
         if users == 0 {
             return Err(self.at(&raw.users, "users", "must be at least 1".into()));
+        }
+        if users > limits::MAX_USERS {
+            return Err(self.at(
+                &raw.users,
+                "users",
+                format!(
+                    "{users} is too large; use at most {} users per cohort",
+                    limits::MAX_USERS
+                ),
+            ));
+        }
+        let start = raw.start.as_ref().map_or(0, |s| s.get_ref().0);
+        if let (Some(start_value), Some(h)) = (&raw.start, horizon) {
+            if start > h {
+                return Err(self.at(
+                    start_value,
+                    "start",
+                    format!(
+                        "cohort \"{}\" starts at {}, after the horizon {}, so it would never run; move `start` earlier or raise `horizon`",
+                        raw.name.get_ref(),
+                        crate::time::Span(start),
+                        crate::time::Span(h)
+                    ),
+                ));
+            }
         }
         if raw.steps.get_ref().is_empty() {
             return Err(self.at(
@@ -302,16 +339,30 @@ impl Checker<'_> {
         for step in raw.steps.get_ref() {
             steps.push(self.step(step, &mut jars)?);
         }
-        Ok(Cohort {
+        let cohort = Cohort {
             name: raw.name.get_ref().clone(),
             users,
             first_user,
-            start: raw.start.0,
+            start,
             ramp: raw.ramp.0,
             steps,
             name_padding: padding,
             jars: jars.names,
-        })
+        };
+        let timeline = limits::cohort_timeline(&cohort);
+        if timeline > u128::from(limits::MAX_TIMELINE) {
+            return Err(self.at(
+                &raw.steps,
+                "steps",
+                format!(
+                    "cohort \"{}\" runs until about {} days of virtual time, longer than the limit of {} days; lower `count`, `every` or `wait`, or set a smaller `start` or `ramp`",
+                    cohort.name,
+                    timeline / u128::from(crate::time::DAY),
+                    limits::MAX_TIMELINE / crate::time::DAY
+                ),
+            ));
+        }
+        Ok(cohort)
     }
 
     fn step(&self, step: &Spanned<RawStep>, jars: &mut JarNames) -> Result<Step, ScenarioError> {
