@@ -5,6 +5,7 @@
 //! Data flows scenario -> workload -> engine -> strategy -> store ->
 //! metrics -> report, a module each.
 
+pub mod calibrate;
 pub mod cli;
 pub mod cookie;
 pub mod engine;

@@ -446,11 +446,10 @@ impl Checker<'_> {
         if !(fraction > 0.0 && fraction <= 1.0) {
             return Err(self.at(&revoke.fraction, "fraction", format!("{fraction} is out of range; use a fraction above 0 and at most 1, such as 0.05 for 5%")));
         }
-        let users = ((cohorts[index].users as f64) * fraction).round().max(1.0) as u64;
         Ok(GlobalEvent {
             at,
             revoke_cohort: index,
-            revoke_users: users.min(cohorts[index].users),
+            revoke_fraction: fraction,
         })
     }
 
@@ -458,6 +457,7 @@ impl Checker<'_> {
         if raws.is_empty() {
             return Ok(strategy::KINDS
                 .iter()
+                .filter(|k| k.compared)
                 .filter_map(|k| Setup::with_defaults(k.name))
                 .collect());
         }
@@ -541,6 +541,7 @@ impl Checker<'_> {
                 set(&mut o.secret, values.secret);
                 set(&mut o.secure, values.secure);
             }
+            Options::Noop => {}
         }
         let store = match &raw.store {
             Some(url) => StoreUrl::parse(url.get_ref()).map_err(|m| self.at(url, "store", m))?,
