@@ -32,6 +32,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "multi-node",
         include_str!("../../scenarios/multi-node.toml"),
     ),
+    ("scale", include_str!("../../scenarios/scale.toml")),
+    ("soak", include_str!("../../scenarios/soak.toml")),
 ];
 
 /// Where a scenario came from.
