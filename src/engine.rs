@@ -344,7 +344,7 @@ impl Lane {
                     client.jar.clear();
                     Ok(())
                 } else {
-                    // Nobody revoked this credential: the user signs in again.
+                    // The credential was not revoked, so it expired: the user signs in again.
                     self.metrics.forced_sign_ins += 1;
                     self.login(profile, device, now)
                 }

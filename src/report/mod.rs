@@ -102,7 +102,7 @@ pub struct RequestFigures {
     pub rejected: u64,
     /// Requests from signed-out clients, not sent to the verifier.
     pub signed_out: u64,
-    /// Sign-ins forced by a rejected credential that nobody had revoked.
+    /// Sign-ins forced by the rejection of a credential that was not revoked.
     pub forced_sign_ins: u64,
 }
 
