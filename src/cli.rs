@@ -89,6 +89,11 @@ pub struct BenchArgs {
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Print no progress bar and no "saved" lines on stderr; errors and
+    /// failed thresholds still print
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// An error that ends the program, with its exit code.
@@ -159,6 +164,7 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
             ))
         })?;
     }
+    let mut failed = false;
     for (scenario, setups) in &plans {
         let report = run_one(scenario, setups, args.seed)?;
         print_stdout(&render(&report, args.format));
@@ -169,10 +175,20 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
                     args.results_dir.display()
                 ))
             })?;
-            eprintln!("saved {}", path.display());
+            if !args.quiet {
+                eprintln!("saved {}", path.display());
+            }
+        }
+        for failure in scenario::check_thresholds(&report, &scenario.thresholds) {
+            eprintln!("{failure}");
+            failed = true;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Runs one scenario and builds its report.
