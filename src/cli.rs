@@ -5,11 +5,12 @@
 //! results folder.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::compare;
 use crate::report::{self, Report, TableStyle};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::store::StoreUrl;
@@ -44,6 +45,16 @@ pub enum Command {
     },
     /// List the strategies and the shipped scenarios
     List,
+    /// Compare two saved runs figure by figure; exits 1 on a regression
+    /// beyond noise
+    Compare {
+        /// Results file of the earlier run, as `bench` saved it (.json)
+        #[arg(value_name = "OLD.json")]
+        old: PathBuf,
+        /// Results file of the later run
+        #[arg(value_name = "NEW.json")]
+        new: PathBuf,
+    },
 }
 
 /// What `bench` writes to stdout.
@@ -94,6 +105,11 @@ pub struct BenchArgs {
     /// failed thresholds still print
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Compare each run with this saved results file (.json) and exit 1 on
+    /// a regression beyond noise
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// An error that ends the program, with its exit code.
@@ -126,6 +142,7 @@ pub fn run() -> Result<ExitCode, AppError> {
             print_stdout(&list());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Compare { old, new } => compare_files(&old, &new),
     }
 }
 
@@ -156,6 +173,10 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
         let setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
         plans.push((scenario, setups));
     }
+    let baseline = match &args.baseline {
+        Some(path) => Some(compare::load(path).map_err(AppError::Usage)?),
+        None => None,
+    };
     if !args.no_save {
         report::check_writable(&args.results_dir).map_err(|e| {
             AppError::Runtime(format!(
@@ -179,6 +200,9 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
                 eprintln!("saved {}", path.display());
             }
         }
+        if let Some(baseline) = &baseline {
+            failed |= print_comparison(baseline, &report, args.format);
+        }
         for failure in scenario::check_thresholds(&report, &scenario.thresholds) {
             eprintln!("{failure}");
             failed = true;
@@ -189,6 +213,33 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Compares two results files: exit 1 on a regression beyond noise.
+fn compare_files(old: &Path, new: &Path) -> Result<ExitCode, AppError> {
+    let old = compare::load(old).map_err(AppError::Usage)?;
+    let new = compare::load(new).map_err(AppError::Usage)?;
+    let comparison = compare::compare(&old, &new);
+    print_stdout(&compare::render(&comparison, TableStyle::detect()));
+    Ok(if comparison.regressions() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints how `report` compares with `baseline`: to stdout after a table,
+/// to stderr when stdout carries JSON, CSV or Markdown. Returns true on a
+/// regression beyond noise.
+fn print_comparison(baseline: &Report, report: &Report, format: Format) -> bool {
+    let comparison = compare::compare(baseline, report);
+    let text = compare::render(&comparison, TableStyle::detect());
+    if format == Format::Table {
+        print_stdout(&format!("\ncompared with the baseline:\n{text}"));
+    } else {
+        eprint!("compared with the baseline:\n{text}");
+    }
+    comparison.regressions() > 0
 }
 
 /// Runs one scenario and builds its report.

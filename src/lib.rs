@@ -6,6 +6,7 @@
 //! metrics -> report, a module each.
 
 pub mod cli;
+pub mod compare;
 pub mod cookie;
 pub mod engine;
 pub mod metrics;

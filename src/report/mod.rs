@@ -5,6 +5,7 @@
 //! other field is determined by the scenario and seed alone.
 
 mod csv;
+pub mod histogram;
 mod markdown;
 mod save;
 mod table;
@@ -151,6 +152,11 @@ pub struct LatencyFigures {
     pub login: Percentiles,
     /// Sum of every timed call, in milliseconds.
     pub timed_ms: f64,
+    /// The verify-latency histogram in nanoseconds: base64 of hdrhistogram's
+    /// V2 serialization. `compare` resamples it to tell noise from change.
+    /// Absent in files from versions that did not save it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_histogram: Option<String>,
 }
 
 /// Percentiles of a latency histogram, in nanoseconds.
@@ -354,6 +360,7 @@ fn figures(lane: LaneResult, span_s: f64) -> StrategyFigures {
             verify: Percentiles::of(&m.verify_latency),
             login: Percentiles::of(&m.login_latency),
             timed_ms: m.timed_ns as f64 / 1e6,
+            verify_histogram: Some(histogram::encode(&m.verify_latency)),
         },
         server_state: StateFigures {
             bytes: lane.state.bytes,
