@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and the commands.
 //!
-//! Exit codes: 0 success, 1 a threshold failed, 2 invalid usage or
+//! Exit codes: 0 success, 1 a threshold failed or `compare` (or `bench
+//! --baseline`) found a regression beyond noise, 2 invalid usage or
 //! scenario, 3 a runtime failure such as a store error or an unwritable
 //! results folder.
 
@@ -25,7 +26,8 @@ use crate::strategy::{self, Setup};
                   real implementations of session-cookie and JWT strategies, and prints one \
                   comparison table: store operations per request, cookie bytes, verify latency, \
                   revocation delay and profile staleness.\n\n\
-                  Exit codes: 0 success, 1 a threshold failed, 2 invalid usage or scenario, \
+                  Exit codes: 0 success, 1 a threshold failed or a regression beyond noise \
+                  (compare, bench --baseline), 2 invalid usage, scenario or results file, \
                   3 runtime failure (store error, unwritable results folder)."
 )]
 pub struct Cli {
@@ -110,6 +112,11 @@ pub struct BenchArgs {
     /// a regression beyond noise
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+
+    /// Strategy label that the table's relative column divides by
+    /// [default: the first strategy]
+    #[arg(long, value_name = "NAME")]
+    pub reference: Option<String>,
 }
 
 /// An error that ends the program, with its exit code.
@@ -171,6 +178,9 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
     for name in &names {
         let scenario = scenario::load(name)?;
         let setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
+        if let Some(reference) = &args.reference {
+            check_reference(reference, &scenario, &setups)?;
+        }
         plans.push((scenario, setups));
     }
     let baseline = match &args.baseline {
@@ -187,7 +197,8 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
     }
     let mut failed = false;
     for (scenario, setups) in &plans {
-        let report = run_one(scenario, setups, args.seed)?;
+        let mut report = run_one(scenario, setups, args.seed)?;
+        report.reference.clone_from(&args.reference);
         print_stdout(&render(&report, args.format));
         if !args.no_save {
             let path = report::save(&report, &args.results_dir).map_err(|e| {
@@ -213,6 +224,19 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Checks that `--reference` names one of the strategies that will run.
+fn check_reference(reference: &str, scenario: &Scenario, setups: &[Setup]) -> Result<(), AppError> {
+    if setups.iter().any(|s| s.label == reference) {
+        return Ok(());
+    }
+    let labels: Vec<&str> = setups.iter().map(|s| s.label.as_str()).collect();
+    Err(AppError::Usage(format!(
+        "--reference: no strategy labelled \"{reference}\" runs in {}; use one of: {}",
+        scenario.source.path,
+        labels.join(", ")
+    )))
 }
 
 /// Compares two results files: exit 1 on a regression beyond noise.

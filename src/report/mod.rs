@@ -33,6 +33,10 @@ pub struct Report {
     pub run: RunInfo,
     pub machine: Machine,
     pub strategies: Vec<StrategyFigures>,
+    /// Label of the strategy that the table's relative column divides by;
+    /// absent means the first strategy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -298,6 +302,16 @@ impl Report {
             },
             machine: Machine::current(),
             strategies,
+            reference: None,
+        }
+    }
+
+    /// Label of the reference strategy for relative figures: the one
+    /// `reference` names, or the first.
+    pub fn reference_label(&self) -> &str {
+        match &self.reference {
+            Some(label) => label,
+            None => self.strategies.first().map_or("", |s| s.label.as_str()),
         }
     }
 }

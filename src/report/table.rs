@@ -8,11 +8,11 @@ use comfy_table::{Attribute, Cell, CellAlignment, ContentArrangement, Table};
 
 use super::{format_delays, format_nanos, format_ratio, Report, StrategyFigures};
 
-/// Column headers, each with its unit.
-pub(crate) const HEADERS: &[&str] = &[
-    "strategy",
+/// Column headers after the first two, each with its unit.
+const FIGURE_HEADERS: &[&str] = &[
     "store reads\n/ request",
     "store writes\n/ request",
+    "store ops/s",
     "login ops\nreads / writes",
     "cookie bytes\np50 / max",
     "Set-Cookie\nbytes / resp",
@@ -22,10 +22,26 @@ pub(crate) const HEADERS: &[&str] = &[
     "revocation delay\nmedian / max",
     "stale\naccepts",
     "profile staleness\nmax (stale reads)",
-    "store ops/s",
 ];
 
-/// Lines printed under the table to explain the columns.
+/// Returns the column headers: strategy, the relative column, then
+/// [`FIGURE_HEADERS`].
+pub(crate) fn headers() -> Vec<String> {
+    let mut headers = vec!["strategy".to_string(), "relative\nreads / p50".to_string()];
+    headers.extend(FIGURE_HEADERS.iter().map(|h| h.to_string()));
+    headers
+}
+
+/// Explains the relative column, naming the reference strategy.
+pub(crate) fn relative_legend(report: &Report) -> String {
+    format!(
+        "relative: store reads per request and verify p50 as multiples of the reference strategy's, {} (--reference); - when its value is 0.",
+        report.reference_label()
+    )
+}
+
+/// Lines printed under the table to explain the columns, after
+/// [`relative_legend`].
 pub(crate) const LEGEND: &[&str] = &[
     "store reads, writes / request: store operations per verify; login ops: per sign-in.",
     "cookie bytes: the Cookie header part carrying the credential; Set-Cookie bytes: mean per verify response, 0 when nothing is re-issued.",
@@ -35,8 +51,8 @@ pub(crate) const LEGEND: &[&str] = &[
     "store ops/s: every store operation of the run over its virtual duration.",
 ];
 
-/// The cells of one row, in [`HEADERS`] order.
-pub(crate) fn row_cells(s: &StrategyFigures) -> Vec<String> {
+/// The cells of one row, in [`headers`] order.
+pub(crate) fn row_cells(report: &Report, s: &StrategyFigures) -> Vec<String> {
     let ops = &s.store_ops;
     let staleness = match (&s.staleness.max_delay_ms, s.staleness.profile_changes) {
         (_, 0) => "-".to_string(),
@@ -54,8 +70,10 @@ pub(crate) fn row_cells(s: &StrategyFigures) -> Vec<String> {
     };
     vec![
         s.label.clone(),
+        relative_cell(report, s),
         format_ratio(ops.reads_per_request),
         format_ratio(ops.writes_per_request),
+        format!("{:.2}", ops.projected_ops_per_second),
         format!(
             "{} / {}",
             format_ratio(ops.login.reads_per_action),
@@ -77,8 +95,50 @@ pub(crate) fn row_cells(s: &StrategyFigures) -> Vec<String> {
         revocation,
         s.revocation.stale_accepts.to_string(),
         staleness,
-        format!("{:.2}", ops.projected_ops_per_second),
     ]
+}
+
+/// Formats store reads per request and verify p50 relative to the
+/// reference strategy, such as `3.0x / 0.8x`.
+fn relative_cell(report: &Report, s: &StrategyFigures) -> String {
+    let reference_label = report.reference_label();
+    if s.label == reference_label {
+        return "reference".to_string();
+    }
+    let Some(reference) = report
+        .strategies
+        .iter()
+        .find(|r| r.label == reference_label)
+    else {
+        return "-".to_string();
+    };
+    let reads = relative(
+        s.store_ops.reads_per_request,
+        reference.store_ops.reads_per_request,
+    );
+    let p50 = relative(
+        s.latency.verify.p50_ns as f64,
+        reference.latency.verify.p50_ns as f64,
+    );
+    format!("{reads} / {p50}")
+}
+
+/// Formats `value / reference` as `0.25x`, `3.1x` or `42x`, or `-` when the
+/// reference is 0.
+fn relative(value: f64, reference: f64) -> String {
+    if reference == 0.0 {
+        return "-".to_string();
+    }
+    let ratio = value / reference;
+    if ratio == 0.0 {
+        "0x".to_string()
+    } else if ratio < 1.0 {
+        format!("{ratio:.2}x")
+    } else if ratio < 10.0 {
+        format!("{ratio:.1}x")
+    } else {
+        format!("{ratio:.0}x")
+    }
 }
 
 /// How the terminal table is drawn.
@@ -96,6 +156,8 @@ impl TableStyle {
         let terminal = std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+        // NOTE: without COLUMNS, render_table queries comfy-table for the
+        // terminal's width, which it only knows when stdout is a terminal.
         TableStyle {
             color: terminal && !no_color,
             width,
@@ -104,7 +166,61 @@ impl TableStyle {
 }
 
 /// Renders the terminal table with a title line and the legend.
+///
+/// When the table is wider than the terminal (or `COLUMNS`), its columns
+/// are split over several tables that each repeat the strategy column, so
+/// that no cell has to wrap letter by letter.
 pub fn render_table(report: &Report, style: TableStyle) -> String {
+    let headers = headers();
+    let rows: Vec<Vec<String>> = report
+        .strategies
+        .iter()
+        .map(|s| row_cells(report, s))
+        .collect();
+    let max_width = style.width.or_else(|| {
+        let mut probe = Table::new();
+        if !style.color {
+            probe.force_no_tty();
+        }
+        probe.width()
+    });
+
+    let mut out = title(report);
+    out.push('\n');
+    for group in column_groups(&headers, &rows, max_width) {
+        out.push_str(&draw(&headers, &rows, &group, style));
+        out.push('\n');
+    }
+    let relative_line = relative_legend(report);
+    for line in std::iter::once(relative_line.as_str()).chain(LEGEND.iter().copied()) {
+        for wrapped in wrap(line, max_width.map_or(usize::MAX, usize::from)) {
+            out.push_str(&wrapped);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Breaks `text` at spaces into lines of at most `width` characters; a
+/// longer word stays whole on its own line.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+/// Draws one table with the columns at `indices`.
+fn draw(headers: &[String], rows: &[Vec<String>], indices: &[usize], style: TableStyle) -> String {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     table.set_content_arrangement(ContentArrangement::Dynamic);
@@ -116,38 +232,64 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
     if let Some(width) = style.width {
         table.set_width(width);
     }
-    table.set_header(HEADERS.iter().map(|h| {
-        let cell = Cell::new(h);
+    table.set_header(indices.iter().map(|&i| {
+        let cell = Cell::new(&headers[i]);
         if style.color {
             cell.add_attribute(Attribute::Bold)
         } else {
             cell
         }
     }));
-    for strategy in &report.strategies {
-        table.add_row(
-            row_cells(strategy)
-                .into_iter()
-                .enumerate()
-                .map(|(i, text)| {
-                    let cell = Cell::new(text);
-                    if i == 0 {
-                        cell
-                    } else {
-                        cell.set_alignment(CellAlignment::Right)
-                    }
-                }),
-        );
+    for row in rows {
+        table.add_row(indices.iter().map(|&i| {
+            let cell = Cell::new(&row[i]);
+            if i == 0 {
+                cell
+            } else {
+                cell.set_alignment(CellAlignment::Right)
+            }
+        }));
     }
-    let mut out = title(report);
-    out.push('\n');
-    out.push_str(&table.to_string());
-    out.push('\n');
-    for line in LEGEND {
-        out.push_str(line);
-        out.push('\n');
+    table.to_string()
+}
+
+/// Splits the columns into groups whose tables fit in `max_width`, each
+/// starting with the strategy column. A column too wide on its own gets a
+/// group of its own, where comfy-table wraps it.
+fn column_groups(
+    headers: &[String],
+    rows: &[Vec<String>],
+    max_width: Option<u16>,
+) -> Vec<Vec<usize>> {
+    let all: Vec<usize> = (0..headers.len()).collect();
+    let Some(max_width) = max_width else {
+        return vec![all];
+    };
+    // Content width plus one space of padding on each side and one border.
+    let column_width = |i: usize| {
+        let text_width = std::iter::once(&headers[i])
+            .chain(rows.iter().map(|r| &r[i]))
+            .flat_map(|text| text.lines())
+            .map(|line| line.chars().count())
+            .max()
+            .unwrap_or(0);
+        text_width + 3
+    };
+    let first = column_width(0) + 1;
+    let mut groups = vec![vec![0]];
+    let mut width = first;
+    for i in 1..headers.len() {
+        let needed = column_width(i);
+        let group = groups.last_mut().expect("groups starts non-empty");
+        if width + needed <= usize::from(max_width) || group.len() == 1 {
+            group.push(i);
+            width += needed;
+        } else {
+            groups.push(vec![0, i]);
+            width = first + needed;
+        }
     }
-    out
+    groups
 }
 
 /// One line naming the scenario, seed and workload size.
@@ -160,4 +302,25 @@ pub(crate) fn title(report: &Report) -> String {
         report.run.requests,
         Span(report.run.virtual_span_ms).rounded(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("aa bb cc", 80), ["aa bb cc"]);
+        assert_eq!(wrap("abcdefg hi", 3), ["abcdefg", "hi"]);
+    }
+
+    #[test]
+    fn relative_formats_ratio() {
+        assert_eq!(relative(3.0, 1.0), "3.0x");
+        assert_eq!(relative(0.0, 1.0), "0x");
+        assert_eq!(relative(1.0, 4.0), "0.25x");
+        assert_eq!(relative(42.0, 1.0), "42x");
+        assert_eq!(relative(1.0, 0.0), "-");
+    }
 }
