@@ -57,6 +57,18 @@ pub enum Command {
         #[arg(value_name = "NEW.json")]
         new: PathBuf,
     },
+    /// Write a commented starter scenario; an existing file is kept
+    Init {
+        /// Where to write it
+        #[arg(value_name = "PATH", default_value = "scenario.toml")]
+        path: PathBuf,
+    },
+    /// Print a shell completion script, for example
+    /// `authcmp completions bash > ~/.local/share/bash-completion/completions/authcmp`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// What `bench` writes to stdout.
@@ -150,6 +162,19 @@ pub fn run() -> Result<ExitCode, AppError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare { old, new } => compare_files(&old, &new),
+        Command::Init { path } => {
+            crate::scaffold::init(&path)?;
+            eprintln!(
+                "wrote {}; run it with `authcmp bench {}`",
+                path.display(),
+                path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            crate::scaffold::completions(shell, &mut std::io::stdout().lock());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cookie;
 pub mod engine;
 pub mod metrics;
 pub mod report;
+pub mod scaffold;
 pub mod scenario;
 pub mod store;
 pub mod strategy;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use authcmp::compare::{self, Verdict};
 use authcmp::report::{histogram, Report};
-use common::{authcmp, data, files_ending};
+use common::{assert_results_valid, authcmp, data, files_ending};
 use hdrhistogram::Histogram;
 
 /// Runs the strict scenario once and returns the saved results file.
@@ -19,6 +19,7 @@ fn saved_run(dir: &Path) -> PathBuf {
         .unwrap();
     let saved = files_ending(&dir.join("results"), ".json");
     assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_results_valid(&dir.join("results"));
     saved[0].clone()
 }
 
@@ -80,6 +81,7 @@ fn planted_regression_exits_1() {
     plant_regression(&mut new);
     let planted = dir.path().join("planted.json");
     std::fs::write(&planted, serde_json::to_string_pretty(&new).unwrap()).unwrap();
+    assert_results_valid(dir.path());
 
     let comparison = compare::compare(&old, &new);
     assert_eq!(

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{authcmp, data, files_ending};
+use common::{assert_results_valid, authcmp, data, files_ending};
 
 #[test]
 fn missed_threshold_exits_1_and_saves() {
@@ -37,6 +37,7 @@ fn missed_threshold_exits_1_and_saves() {
         serde_json::from_str(&std::fs::read_to_string(&saved[0]).unwrap()).unwrap();
     assert_eq!(report["scenario"]["name"], "strict");
     assert_eq!(report["strategies"].as_array().unwrap().len(), 3);
+    assert_results_valid(&dir.path().join("results"));
 }
 
 #[test]

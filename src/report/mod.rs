@@ -12,6 +12,7 @@ mod table;
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use self::csv::render_csv;
@@ -25,7 +26,7 @@ use crate::scenario::Scenario;
 use crate::time::Millis;
 
 /// A whole run, as saved to `results/<scenario>/<time>.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     pub tool: Tool,
     pub scenario: ScenarioInfo,
@@ -39,13 +40,13 @@ pub struct Report {
     pub reference: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioInfo {
     pub name: String,
     pub description: String,
@@ -53,7 +54,7 @@ pub struct ScenarioInfo {
     pub sha256: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunInfo {
     /// UTC start of the run, RFC 3339.
     pub started_at: String,
@@ -68,7 +69,7 @@ pub struct RunInfo {
     pub peak_active_users: usize,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Machine {
     pub os: String,
     pub arch: String,
@@ -78,7 +79,7 @@ pub struct Machine {
 }
 
 /// The figures of one strategy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StrategyFigures {
     pub label: String,
     pub strategy: String,
@@ -93,7 +94,7 @@ pub struct StrategyFigures {
     pub staleness: StalenessFigures,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RequestFigures {
     /// Requests that reached the verifier.
     pub verifies: u64,
@@ -106,7 +107,7 @@ pub struct RequestFigures {
 }
 
 /// Store operations per action: how often it ran and what it cost each time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ActionFigures {
     pub count: u64,
     pub reads_per_action: f64,
@@ -124,7 +125,7 @@ impl From<&ActionOps> for ActionFigures {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StoreFigures {
     pub reads_per_request: f64,
     pub writes_per_request: f64,
@@ -138,7 +139,7 @@ pub struct StoreFigures {
     pub projected_ops_per_second: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CookieFigures {
     /// Median bytes of the `Cookie` header part carrying the credential.
     pub bytes_median: usize,
@@ -150,7 +151,7 @@ pub struct CookieFigures {
     pub set_cookie_responses: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LatencyFigures {
     pub verify: Percentiles,
     pub login: Percentiles,
@@ -164,7 +165,7 @@ pub struct LatencyFigures {
 }
 
 /// Percentiles of a latency histogram, in nanoseconds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Percentiles {
     pub count: u64,
     pub p50_ns: u64,
@@ -189,7 +190,7 @@ impl Percentiles {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StateFigures {
     pub bytes: u64,
     pub entries: u64,
@@ -197,14 +198,14 @@ pub struct StateFigures {
 }
 
 /// A delay in virtual milliseconds, or `"never"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Delay {
     Ms(u64),
     Never(Never),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Never {
     Never,
@@ -219,7 +220,7 @@ impl std::fmt::Display for Delay {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RevocationFigures {
     /// Revoked credentials tracked: copies of signed-out cookies and every
     /// cookie of a revoked user.
@@ -238,7 +239,7 @@ pub struct RevocationFigures {
     pub stale_accepts: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StalenessFigures {
     pub profile_changes: u64,
     /// Devices that saw the new profile after a change.
@@ -430,6 +431,12 @@ impl Machine {
             kernel,
         }
     }
+}
+
+/// Returns the JSON Schema of results files, generated from [`Report`].
+/// `results/schema.json` ships this schema, and a test keeps it current.
+pub fn results_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Report)).expect("a schema serializes to JSON")
 }
 
 /// Formats nanoseconds with a unit: `850 ns`, `1.62 µs`, `3.1 ms`.

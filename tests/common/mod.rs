@@ -40,3 +40,26 @@ pub fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// Checks every `.json` file under `dir` against `results/schema.json`.
+pub fn assert_results_valid(dir: &Path) {
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the shipped schema is valid");
+    let files = files_ending(dir, ".json");
+    assert!(!files.is_empty(), "no results JSON under {}", dir.display());
+    for file in files {
+        let instance: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{} does not match the schema: {errors:#?}",
+            file.display()
+        );
+    }
+}
