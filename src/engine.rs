@@ -55,6 +55,8 @@ pub struct RunResult {
 struct Watch {
     revoked_at: Millis,
     last_accept: Option<Millis>,
+    /// Index of the credential's probe sample in the metrics, if sampled.
+    sample: Option<usize>,
 }
 
 /// One client of one user: a device, or a copy of a device's cookies.
@@ -315,6 +317,7 @@ impl Lane {
                 if let Some(watch) = client.watch.as_mut() {
                     watch.last_accept = Some(now);
                     m.revocation.stale_accepts += 1;
+                    m.revocation.present(watch.sample, now, true);
                 }
                 if identity.name == current {
                     if let Some(since) = client.stale_since.take() {
@@ -355,6 +358,7 @@ impl Lane {
                 if let Some(watch) = client.watch.as_mut() {
                     watch.last_accept = Some(now);
                     m.revocation.stale_accepts += 1;
+                    m.revocation.present(watch.sample, now, true);
                 }
             }
             Err(_) => {
@@ -424,8 +428,8 @@ impl Lane {
                 copy.watch = Some(Watch {
                     revoked_at: now,
                     last_accept: None,
+                    sample: self.metrics.revocation.track(now),
                 });
-                self.metrics.revocation.tracked += 1;
             }
         }
         Ok(())
@@ -460,8 +464,8 @@ impl Lane {
                     client.watch = Some(Watch {
                         revoked_at: now,
                         last_accept: None,
+                        sample: self.metrics.revocation.track(now),
                     });
-                    self.metrics.revocation.tracked += 1;
                 }
             }
             let before = self.counts();
@@ -499,6 +503,7 @@ fn existing_client(
 }
 
 fn record_rejection(m: &mut Metrics, watch: Watch, now: Millis) {
+    m.revocation.present(watch.sample, now, false);
     m.revocation.delays.push(now - watch.revoked_at);
     let from = watch
         .last_accept

@@ -6,7 +6,9 @@
 
 mod csv;
 pub mod histogram;
+mod html;
 mod markdown;
+pub mod plots;
 mod save;
 mod table;
 
@@ -16,12 +18,14 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use self::csv::render_csv;
+pub use html::render_html;
 pub use markdown::render_markdown;
 pub use save::{check_writable, save};
 pub use table::{render_table, TableStyle};
 
 use crate::engine::{per_action, LaneResult, RunResult};
 use crate::metrics::{median, quantile_of_counts, ActionOps};
+pub use crate::metrics::{Presentation, ProbeSample};
 use crate::scenario::Scenario;
 use crate::time::Millis;
 
@@ -237,6 +241,10 @@ pub struct RevocationFigures {
     /// Largest gap between the last accept and the first rejection.
     pub resolution_ms: u64,
     pub stale_accepts: u64,
+    /// Presentations of the first few tracked credentials after their
+    /// revocation, for the revocation timeline chart.
+    #[serde(default)]
+    pub samples: Vec<ProbeSample>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -395,6 +403,7 @@ fn figures(lane: LaneResult, span_s: f64) -> StrategyFigures {
             max_delay_ms: rev_max,
             resolution_ms: m.revocation.resolution,
             stale_accepts: m.revocation.stale_accepts,
+            samples: std::mem::take(&mut m.revocation.samples),
         },
         staleness: StalenessFigures {
             profile_changes: m.staleness.changes,

@@ -1,4 +1,5 @@
-//! Writing a run to `results/<scenario>/<UTC time>.{json,md,csv}`.
+//! Writing a run to `results/<scenario>/<UTC time>.{json,md,csv,html}`,
+//! with its charts in `<UTC time>-latency.svg` and `<UTC time>-revocation.svg`.
 //!
 //! Each file is written to a temporary file in the same folder and then
 //! renamed without replacing anything, so an interrupted run leaves no
@@ -7,7 +8,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{render_csv, render_markdown, Report};
+use super::html::{latency_caption, Chart, REVOCATION_CAPTION};
+use super::plots::{latency_svg, revocation_svg};
+use super::{render_csv, render_html, render_markdown, Report};
 
 /// Checks that results can be written under `dir` before a run starts.
 pub fn check_writable(dir: &Path) -> std::io::Result<()> {
@@ -15,7 +18,8 @@ pub fn check_writable(dir: &Path) -> std::io::Result<()> {
     tempfile::NamedTempFile::new_in(dir).map(drop)
 }
 
-/// Saves the JSON, Markdown and CSV of `report`, returning the JSON path.
+/// Saves the JSON, Markdown, CSV, charts and HTML page of `report`,
+/// returning the JSON path.
 pub fn save(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
     let folder = dir.join(&report.scenario.name);
     std::fs::create_dir_all(&folder)?;
@@ -26,15 +30,24 @@ pub fn save(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
         .filter(|c| c.is_ascii_alphanumeric())
         .collect();
     let json = serde_json::to_string_pretty(report).expect("reports serialize to JSON") + "\n";
+    let latency = latency_svg(report).map_err(std::io::Error::other)?;
+    let revocation = revocation_svg(report).map_err(std::io::Error::other)?;
     for attempt in 0..1000 {
         let stem = if attempt == 0 {
             stamp.clone()
         } else {
             format!("{stamp}-{attempt}")
         };
-        let stem_taken = ["json", "md", "csv"]
-            .iter()
-            .any(|ext| folder.join(format!("{stem}.{ext}")).exists());
+        let stem_taken = [
+            "json",
+            "md",
+            "csv",
+            "html",
+            "-latency.svg",
+            "-revocation.svg",
+        ]
+        .iter()
+        .any(|suffix| folder.join(suffixed(&stem, suffix)).exists());
         if stem_taken {
             continue;
         }
@@ -54,12 +67,50 @@ pub fn save(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
             &folder.join(format!("{stem}.csv")),
             render_csv(report).as_bytes(),
         )?;
+        write_new(
+            &folder,
+            &folder.join(format!("{stem}-latency.svg")),
+            latency.as_bytes(),
+        )?;
+        write_new(
+            &folder,
+            &folder.join(format!("{stem}-revocation.svg")),
+            revocation.as_bytes(),
+        )?;
+        let latency_text = latency_caption(report);
+        let charts = [
+            Chart {
+                heading: "Verify latency",
+                svg: &latency,
+                caption: &latency_text,
+            },
+            Chart {
+                heading: "Revocation timeline",
+                svg: &revocation,
+                caption: REVOCATION_CAPTION,
+            },
+        ];
+        write_new(
+            &folder,
+            &folder.join(format!("{stem}.html")),
+            render_html(report, &charts).as_bytes(),
+        )?;
         return Ok(json_path);
     }
     Err(std::io::Error::other(format!(
         "1000 results named {stamp}* already exist in {}",
         folder.display()
     )))
+}
+
+/// Names a file of the run `stem`: an extension joins with a dot, a suffix
+/// starting with `-` joins as it is.
+fn suffixed(stem: &str, suffix: &str) -> String {
+    if suffix.starts_with('-') {
+        format!("{stem}{suffix}")
+    } else {
+        format!("{stem}.{suffix}")
+    }
 }
 
 /// Writes `bytes` to a temporary file in `folder` and renames it to
