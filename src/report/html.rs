@@ -11,13 +11,14 @@ use super::{format_nanos, Report};
 /// the window.
 const STYLE: &str = "
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1100px; padding: 0 1em; color: #222; }
-h1 { font-size: 1.4em; }
+h1 { font-size: 1.25em; }
 h2 { font-size: 1.15em; margin-top: 1.6em; }
 .meta { color: #555; font-size: 0.9em; }
 .scroll { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: right; white-space: nowrap; }
-th { background: #f2f2f2; vertical-align: bottom; white-space: normal; }
+table { border-collapse: collapse; font-size: 0.75em; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.3em; text-align: right; }
+th { background: #f2f2f2; vertical-align: bottom; }
+td:first-child { white-space: nowrap; }
 td:first-child, th:first-child { text-align: left; }
 ul.legend { font-size: 0.85em; color: #444; }
 figure { margin: 1em 0; }
@@ -89,7 +90,7 @@ pub fn render_html(report: &Report, charts: &[Chart]) -> String {
     for strategy in &report.strategies {
         out.push_str("<tr>");
         for cell in row_cells(report, strategy) {
-            out.push_str(&format!("<td>{}</td>", escape(&cell)));
+            out.push_str(&format!("<td>{}</td>", escape(&keep_units(&cell))));
         }
         out.push_str("</tr>\n");
     }
@@ -109,6 +110,20 @@ pub fn render_html(report: &Report, charts: &[Chart]) -> String {
         ));
     }
     out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// Joins each number to its unit with a no-break space, so that a narrow
+/// cell wraps between values and not inside one.
+fn keep_units(cell: &str) -> String {
+    let mut out = String::new();
+    for word in cell.split(' ') {
+        if !out.is_empty() {
+            let unit = matches!(word, "ns" | "µs" | "ms" | "s");
+            out.push(if unit { '\u{a0}' } else { ' ' });
+        }
+        out.push_str(word);
+    }
     out
 }
 
@@ -151,6 +166,15 @@ mod tests {
     #[test]
     fn escape_covers_markup() {
         assert_eq!(escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
+    }
+
+    #[test]
+    fn units_stay_with_numbers() {
+        assert_eq!(
+            keep_units("1.03 µs / 2.14 µs"),
+            "1.03\u{a0}µs / 2.14\u{a0}µs"
+        );
+        assert_eq!(keep_units("57 / 57"), "57 / 57");
     }
 
     #[test]

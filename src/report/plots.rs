@@ -104,7 +104,7 @@ pub fn latency_svg(report: &Report) -> Result<String, PlotError> {
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!("Verify latency by percentile: {}", report.scenario.name),
-                (FONT, 20),
+                (FONT, 24),
             )
             .margin(16)
             .x_label_area_size(44)
@@ -117,8 +117,8 @@ pub fn latency_svg(report: &Report) -> Result<String, PlotError> {
             .y_desc("verify latency (µs, log scale)")
             .x_label_formatter(&|x| decade_label(*x))
             .y_label_formatter(&|y| format_micros(*y))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
             .draw()
             .map_err(|e| e.to_string())?;
         for (index, label, points) in &series {
@@ -132,7 +132,7 @@ pub fn latency_svg(report: &Report) -> Result<String, PlotError> {
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 14))
+            .label_font((FONT, 16))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.4))
             .draw()
@@ -198,7 +198,8 @@ pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
         .unwrap_or(0)
         .max(1);
     let (unit_ms, unit) = time_unit(max_ms);
-    let x_max = max_ms as f64 / unit_ms * 1.05;
+    // The right quarter stays free for the legend.
+    let x_max = max_ms as f64 / unit_ms * 1.4;
     let height = (160 + 14 * rows as u32).clamp(320, 1200);
 
     render_svg("revocation timeline", height, |root| {
@@ -208,7 +209,7 @@ pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
                     "Revoked credentials presented after revocation: {}",
                     report.scenario.name
                 ),
-                (FONT, 20),
+                (FONT, 24),
             )
             .margin(16)
             .x_label_area_size(44)
@@ -221,8 +222,8 @@ pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
             .y_desc("sampled credentials, by strategy")
             .y_labels(0)
             .disable_y_mesh()
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
             .draw()
             .map_err(|e| e.to_string())?;
 
@@ -239,7 +240,7 @@ pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
                         strategy.revocation.tracked
                     ),
                     (0.0, band_top + 0.1),
-                    (FONT, 13).into_font().color(&style),
+                    (FONT, 15).into_font().color(&style),
                 )))
                 .map_err(|e| e.to_string())?;
             let mut accepted = Vec::new();
@@ -280,8 +281,8 @@ pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
             .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(2)));
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, 14))
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, 16))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.4))
             .draw()
@@ -364,7 +365,7 @@ pub fn sweep_svg(title: &str, points: &[SweepPoint]) -> Result<String, PlotError
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!("Store load vs revocation delay: {title}"),
-                (FONT, 20),
+                (FONT, 24),
             )
             .margin(16)
             .x_label_area_size(44)
@@ -382,8 +383,8 @@ pub fn sweep_svg(title: &str, points: &[SweepPoint]) -> Result<String, PlotError
                     format!("{y:.1}")
                 }
             })
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
             .draw()
             .map_err(|e| e.to_string())?;
         chart
@@ -415,7 +416,7 @@ pub fn sweep_svg(title: &str, points: &[SweepPoint]) -> Result<String, PlotError
                 Some(
                     EmptyElement::at(at)
                         + Circle::new((0, 0), 4, color(0).filled())
-                        + Text::new(p.label.clone(), (8, -14), (FONT, 12)),
+                        + Text::new(p.label.clone(), (8, -16), (FONT, 15)),
                 )
             }))
             .map_err(|e| e.to_string())?
@@ -424,7 +425,7 @@ pub fn sweep_svg(title: &str, points: &[SweepPoint]) -> Result<String, PlotError
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 14))
+            .label_font((FONT, 16))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.4))
             .draw()
