@@ -5,6 +5,8 @@
 //! scenario, 3 a runtime failure such as a store error or an unwritable
 //! results folder.
 
+mod progress;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -222,7 +224,12 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
     }
     let mut failed = false;
     for (scenario, setups) in &plans {
-        let mut report = run_one(scenario, setups, args.seed)?;
+        let mut progress = progress::Progress::new(scenario, args.quiet);
+        let result = run_one_with_progress(scenario, setups, args.seed, &mut |events| {
+            progress.update(events)
+        });
+        progress.finish();
+        let mut report = result?;
         report.reference.clone_from(&args.reference);
         print_stdout(&render(&report, args.format));
         if !args.no_save {
@@ -297,10 +304,21 @@ pub fn run_one(
     setups: &[Setup],
     seed: Option<u64>,
 ) -> Result<Report, AppError> {
+    run_one_with_progress(scenario, setups, seed, &mut |_| {})
+}
+
+/// Runs one scenario like [`run_one`], calling `progress` with the count of
+/// events run so far.
+pub fn run_one_with_progress(
+    scenario: &Scenario,
+    setups: &[Setup],
+    seed: Option<u64>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, AppError> {
     let seed = seed.unwrap_or(scenario.seed);
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let result =
-        crate::engine::run(scenario, setups, seed).map_err(|e| AppError::Runtime(e.to_string()))?;
+    let result = crate::engine::run_with_progress(scenario, setups, seed, progress)
+        .map_err(|e| AppError::Runtime(e.to_string()))?;
     Ok(Report::new(scenario, seed, result, started_at))
 }
 

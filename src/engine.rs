@@ -110,6 +110,17 @@ impl Profiles {
 
 /// Replays `scenario` with `seed` against every setup.
 pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult, EngineError> {
+    run_with_progress(scenario, setups, seed, &mut |_| {})
+}
+
+/// Replays like [`run`], calling `progress` with the count of events run
+/// so far after each event.
+pub fn run_with_progress(
+    scenario: &Scenario,
+    setups: &[Setup],
+    seed: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<RunResult, EngineError> {
     let started = Instant::now();
     let mut lanes = Vec::with_capacity(setups.len());
     for setup in setups {
@@ -147,6 +158,7 @@ pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult
         if let Action::Finish = event.action {
             profiles.revisions.remove(&event.user);
         }
+        progress(events);
     }
     let mut results = Vec::with_capacity(lanes.len());
     for mut lane in lanes {

@@ -41,8 +41,8 @@ fn texts(document: &roxmltree::Document) -> Vec<String> {
         .collect()
 }
 
-fn count(texts: &[String], wanted: &str) -> usize {
-    texts.iter().filter(|t| *t == wanted).count()
+fn count(texts: &[String], expected: &str) -> usize {
+    texts.iter().filter(|t| *t == expected).count()
 }
 
 #[test]

@@ -77,7 +77,7 @@ fn decade_label(x: f64) -> String {
 }
 
 /// Draws verify latency against percentile for every strategy whose report
-/// holds a histogram: one line per strategy, both axes logarithmic.
+/// contains a histogram: one line per strategy, both axes logarithmic.
 pub fn latency_svg(report: &Report) -> Result<String, PlotError> {
     let series: Vec<LatencySeries> = report
         .strategies
@@ -166,7 +166,7 @@ fn format_micros(us: f64) -> String {
     }
 }
 
-/// A unit for a virtual-time axis, chosen so that `max_ms` reads well.
+/// Picks a unit for a virtual-time axis so that `max_ms` reads well.
 fn time_unit(max_ms: u64) -> (f64, &'static str) {
     match max_ms {
         0..=120_000 => (SECOND as f64, "s"),
