@@ -55,6 +55,8 @@ pub struct RunResult {
 struct Watch {
     revoked_at: Millis,
     last_accept: Option<Millis>,
+    /// Whether the credential was rejected since its revocation.
+    rejected: bool,
     /// Index of the credential's probe sample in the metrics, if sampled.
     sample: Option<usize>,
 }
@@ -97,14 +99,16 @@ struct Lane {
 }
 
 /// Profile revision of users who changed their profile, shared by lanes.
-#[derive(Default)]
 struct Profiles {
     revisions: HashMap<u64, u32>,
+    /// Name padding of each cohort.
+    padding: Vec<usize>,
 }
 
 impl Profiles {
-    fn current(&self, user: u64) -> Profile {
-        Profile::generated(user, self.revisions.get(&user).copied().unwrap_or(0))
+    fn current(&self, user: u64, cohort: usize) -> Profile {
+        let revision = self.revisions.get(&user).copied().unwrap_or(0);
+        Profile::generated(user, revision, self.padding[cohort])
     }
 }
 
@@ -135,7 +139,10 @@ pub fn run_with_progress(
             users: HashMap::new(),
         });
     }
-    let mut profiles = Profiles::default();
+    let mut profiles = Profiles {
+        revisions: HashMap::new(),
+        padding: scenario.cohorts.iter().map(|c| c.name_padding).collect(),
+    };
     let mut workload = Workload::new(scenario, seed);
     let (mut events, mut requests, mut span, mut peak) = (0u64, 0u64, 0, 0);
     while let Some(event) = workload.next() {
@@ -210,17 +217,16 @@ impl Lane {
         if !self.users.contains_key(&event.user) {
             self.strategy
                 .store()
-                .seed_user(&profiles.current(event.user))?;
+                .seed_user(&profiles.current(event.user, event.cohort))?;
             let jars = scenario.cohorts[event.cohort].jars.len();
             self.users
                 .insert(event.user, (0..jars).map(|_| None).collect());
         }
+        let profile = profiles.current(event.user, event.cohort);
         match event.action {
-            Action::Login { device } => self.login(event.user, device, profiles, now),
-            Action::Request { device } => self.request(event.user, device, profiles, now),
-            Action::UpdateProfile { device } => {
-                self.update_profile(event.user, device, profiles, now)
-            }
+            Action::Login { device } => self.login(&profile, device, now),
+            Action::Request { device } => self.request(&profile, device, now),
+            Action::UpdateProfile { device } => self.update_profile(&profile, device, now),
             Action::Logout { device } => self.logout(event.user, device, now),
             Action::CopyCookie { device, to } => {
                 self.copy(event.user, device, to);
@@ -240,18 +246,12 @@ impl Lane {
         self.strategy.store().counts()
     }
 
-    fn login(
-        &mut self,
-        user: u64,
-        device: JarId,
-        profiles: &Profiles,
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        let profile = profiles.current(user);
+    fn login(&mut self, profile: &Profile, device: JarId, now: Millis) -> Result<(), StoreError> {
+        let user = profile.id;
         let before = self.counts();
         let jar = self.client(user, device, Holder::Browser).jar.clone();
         let started = Instant::now();
-        let set_cookies = self.strategy.login(&profile, &jar, now)?;
+        let set_cookies = self.strategy.login(profile, &jar, now)?;
         let nanos = elapsed_ns(started);
         Metrics::record(
             &mut self.metrics.login_latency,
@@ -308,30 +308,22 @@ impl Lane {
         Ok(verification)
     }
 
-    fn request(
-        &mut self,
-        user: u64,
-        device: JarId,
-        profiles: &Profiles,
-        now: Millis,
-    ) -> Result<(), StoreError> {
+    fn request(&mut self, profile: &Profile, device: JarId, now: Millis) -> Result<(), StoreError> {
+        let user = profile.id;
         let signed_in = self.client(user, device, Holder::Browser).signed_in;
         if !signed_in {
             self.metrics.signed_out_requests += 1;
             return Ok(());
         }
         let verification = self.verify(user, device, now)?;
-        let current = profiles.current(user).name;
         let m = &mut self.metrics;
         let client = existing_client(&mut self.users, user, device);
         match verification.outcome {
             Ok(identity) => {
                 if let Some(watch) = client.watch.as_mut() {
-                    watch.last_accept = Some(now);
-                    m.revocation.stale_accepts += 1;
-                    m.revocation.present(watch.sample, now, true);
+                    note_accept(m, watch, now);
                 }
-                if identity.name == current {
+                if identity.name == profile.name {
                     if let Some(since) = client.stale_since.take() {
                         m.staleness.delays.push(now - since);
                         client.saw_stale = false;
@@ -343,15 +335,15 @@ impl Lane {
                 Ok(())
             }
             Err(_) => {
-                if let Some(watch) = client.watch.take() {
-                    record_rejection(m, watch, now);
+                if let Some(watch) = client.watch.as_mut() {
+                    note_rejection(m, watch, now);
                     client.signed_in = false;
                     client.jar.clear();
                     Ok(())
                 } else {
                     // Nobody revoked this credential: the user signs in again.
                     self.metrics.forced_sign_ins += 1;
-                    self.login(user, device, profiles, now)
+                    self.login(profile, device, now)
                 }
             }
         }
@@ -368,14 +360,12 @@ impl Lane {
         match verification.outcome {
             Ok(_) => {
                 if let Some(watch) = client.watch.as_mut() {
-                    watch.last_accept = Some(now);
-                    m.revocation.stale_accepts += 1;
-                    m.revocation.present(watch.sample, now, true);
+                    note_accept(m, watch, now);
                 }
             }
             Err(_) => {
-                if let Some(watch) = client.watch.take() {
-                    record_rejection(m, watch, now);
+                if let Some(watch) = client.watch.as_mut() {
+                    note_rejection(m, watch, now);
                 }
             }
         }
@@ -384,15 +374,14 @@ impl Lane {
 
     fn update_profile(
         &mut self,
-        user: u64,
+        profile: &Profile,
         device: JarId,
-        profiles: &Profiles,
         now: Millis,
     ) -> Result<(), StoreError> {
-        let profile = profiles.current(user);
+        let user = profile.id;
         let jar = self.client(user, device, Holder::Browser).jar.clone();
         let before = self.counts();
-        let set_cookies = self.strategy.update_profile(&profile, &jar, now)?;
+        let set_cookies = self.strategy.update_profile(profile, &jar, now)?;
         let ops = self.counts().since(before);
         self.metrics.profile_update.add(ops);
         self.metrics.staleness.changes += 1;
@@ -437,11 +426,8 @@ impl Lane {
             .flatten()
         {
             if copy.source == Some((device, credential)) && copy.watch.is_none() {
-                copy.watch = Some(Watch {
-                    revoked_at: now,
-                    last_accept: None,
-                    sample: self.metrics.revocation.track(now),
-                });
+                copy.watch = Some(Watch::new(now, self.metrics.revocation.start_sample(now)));
+                self.metrics.revocation.tracked += 1;
             }
         }
         Ok(())
@@ -473,11 +459,8 @@ impl Lane {
                     client.signed_in
                 };
                 if live && client.watch.is_none() {
-                    client.watch = Some(Watch {
-                        revoked_at: now,
-                        last_accept: None,
-                        sample: self.metrics.revocation.track(now),
-                    });
+                    client.watch = Some(Watch::new(now, self.metrics.revocation.start_sample(now)));
+                    self.metrics.revocation.tracked += 1;
                 }
             }
             let before = self.counts();
@@ -514,8 +497,34 @@ fn existing_client(
         .expect("a client exists once a step has used it")
 }
 
-fn record_rejection(m: &mut Metrics, watch: Watch, now: Millis) {
+impl Watch {
+    fn new(revoked_at: Millis, sample: Option<usize>) -> Self {
+        Watch {
+            revoked_at,
+            last_accept: None,
+            rejected: false,
+            sample,
+        }
+    }
+}
+
+/// Counts an accept of a revoked credential.
+fn note_accept(m: &mut Metrics, watch: &mut Watch, now: Millis) {
+    watch.last_accept = Some(now);
+    m.revocation.stale_accepts += 1;
+    m.revocation.present(watch.sample, now, true);
+    m.revocation.last_accept = m.revocation.last_accept.max(now - watch.revoked_at);
+}
+
+/// Records the delay of a revoked credential's first rejection. Later
+/// presentations are still tracked: a cache on another node can accept
+/// the credential again after one node rejected it.
+fn note_rejection(m: &mut Metrics, watch: &mut Watch, now: Millis) {
     m.revocation.present(watch.sample, now, false);
+    if watch.rejected {
+        return;
+    }
+    watch.rejected = true;
     m.revocation.delays.push(now - watch.revoked_at);
     let from = watch
         .last_accept
@@ -526,7 +535,7 @@ fn record_rejection(m: &mut Metrics, watch: Watch, now: Millis) {
 
 fn close_trackers(m: &mut Metrics, clients: Vec<Option<Client>>) {
     for client in clients.into_iter().flatten() {
-        if let Some(watch) = client.watch {
+        if let Some(watch) = client.watch.filter(|w| !w.rejected) {
             if watch.last_accept.is_some() {
                 m.revocation.never += 1;
             } else {

@@ -44,6 +44,8 @@ pub struct RevocationStats {
     pub unprobed: u64,
     /// Requests accepted with a credential already revoked.
     pub stale_accepts: u64,
+    /// Latest accept after a revocation, as time since the revocation.
+    pub last_accept: Millis,
     /// Presentations of the first [`MAX_PROBE_SAMPLES`] tracked
     /// credentials, for the revocation timeline chart.
     pub samples: Vec<ProbeSample>,
@@ -60,7 +62,8 @@ pub const MAX_PRESENTATIONS: usize = 60;
 pub struct ProbeSample {
     /// Virtual time of the revocation, in milliseconds.
     pub revoked_at_ms: Millis,
-    /// In time order; the first rejection is the last entry.
+    /// In time order. Rejections can be followed by accepts where caches
+    /// on several nodes disagree.
     pub presentations: Vec<Presentation>,
 }
 
@@ -73,10 +76,9 @@ pub struct Presentation {
 }
 
 impl RevocationStats {
-    /// Starts tracking a revoked credential, returning its sample index
-    /// while fewer than [`MAX_PROBE_SAMPLES`] are kept.
-    pub fn track(&mut self, revoked_at: Millis) -> Option<usize> {
-        self.tracked += 1;
+    /// Starts a probe sample for a newly tracked credential, returning its
+    /// index while fewer than [`MAX_PROBE_SAMPLES`] are kept.
+    pub fn start_sample(&mut self, revoked_at: Millis) -> Option<usize> {
         if self.samples.len() >= MAX_PROBE_SAMPLES {
             return None;
         }

@@ -4,7 +4,7 @@
 //! The markup is also well-formed XML, so tests can parse it with an XML
 //! parser.
 
-use super::table::{headers, relative_legend, row_cells, title, LEGEND};
+use super::table::{relative_legend, row_cells, title, HEADERS, LEGEND};
 use super::{format_nanos, Report};
 
 /// Styles for the page; the table scrolls sideways when it is wider than
@@ -15,7 +15,7 @@ h1 { font-size: 1.25em; }
 h2 { font-size: 1.15em; margin-top: 1.6em; }
 .meta { color: #555; font-size: 0.9em; }
 .scroll { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.75em; }
+table { border-collapse: collapse; font-size: 0.7em; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.3em; text-align: right; }
 th { background: #f2f2f2; vertical-align: bottom; }
 td:first-child { white-space: nowrap; }
@@ -80,10 +80,10 @@ pub fn render_html(report: &Report, charts: &[Chart]) -> String {
     ));
 
     out.push_str("<div class=\"scroll\">\n<table>\n<thead>\n<tr>");
-    for header in headers() {
+    for header in HEADERS {
         out.push_str(&format!(
             "<th>{}</th>",
-            escape(&header).replace('\n', "<br/>")
+            escape(header).replace('\n', "<br/>")
         ));
     }
     out.push_str("</tr>\n</thead>\n<tbody>\n");
@@ -95,8 +95,13 @@ pub fn render_html(report: &Report, charts: &[Chart]) -> String {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n</div>\n<ul class=\"legend\">\n");
-    out.push_str(&format!("<li>{}</li>\n", escape(&relative_legend(report))));
-    for line in LEGEND {
+    out.push_str(&format!(
+        "<li>{}</li>\n",
+        escape(&relative_legend(report).replace("\n  ", " "))
+    ));
+    // Continuation lines of the legend start with two spaces.
+    let legend = LEGEND.join("\n").replace("\n  ", " ");
+    for line in legend.lines() {
         out.push_str(&format!("<li>{}</li>\n", escape(line)));
     }
     out.push_str("</ul>\n");
@@ -157,7 +162,7 @@ pub fn latency_caption(report: &Report) -> String {
 }
 
 /// Caption of the revocation timeline.
-pub const REVOCATION_CAPTION: &str = "Each row is one revoked credential (a copied cookie after sign-out, or a cookie of a banned user), starting at its revocation. Dots are requests the strategy still accepted; a cross is the first rejection. A row of dots with no cross was never rejected. Virtual time, exact for the scenario and seed.";
+pub const REVOCATION_CAPTION: &str = "Each row is one revoked credential (a copied cookie after sign-out, or a cookie of a banned user), starting at its revocation. Dots are requests the strategy still accepted and grey crosses are requests it rejected. A row of dots with no cross was never rejected. Virtual time, exact for the scenario and seed.";
 
 #[cfg(test)]
 mod tests {

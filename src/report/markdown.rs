@@ -1,12 +1,12 @@
 //! The comparison table as GitHub-flavoured Markdown, for design documents.
 
-use super::table::{headers, relative_legend, row_cells, title, LEGEND};
+use super::table::{relative_legend, row_cells, title, HEADERS, LEGEND};
 use super::Report;
 
 /// Renders a Markdown table with the same columns as the terminal table.
 pub fn render_markdown(report: &Report) -> String {
     let mut out = format!("### {}\n\n", title(report));
-    let headers: Vec<String> = headers().iter().map(|h| h.replace('\n', " ")).collect();
+    let headers: Vec<String> = HEADERS.iter().map(|h| h.replace('\n', " ")).collect();
     out.push_str(&format!("| {} |\n", headers.join(" | ")));
     let rule: Vec<&str> = headers
         .iter()
@@ -17,13 +17,18 @@ pub fn render_markdown(report: &Report) -> String {
     for strategy in &report.strategies {
         let cells: Vec<String> = row_cells(report, strategy)
             .iter()
-            .map(|c| c.replace('|', "\\|"))
+            .map(|c| c.replace('|', "\\|").replace('\n', " "))
             .collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out.push('\n');
-    out.push_str(&format!("- {}\n", relative_legend(report)));
-    for line in LEGEND {
+    out.push_str(&format!(
+        "- {}\n",
+        relative_legend(report).replace("\n  ", " ")
+    ));
+    // Continuation lines of the legend start with two spaces.
+    let legend = LEGEND.join("\n").replace("\n  ", " ");
+    for line in legend.lines() {
         out.push_str(&format!("- {line}\n"));
     }
     out

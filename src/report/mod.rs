@@ -241,6 +241,9 @@ pub struct RevocationFigures {
     /// Largest gap between the last accept and the first rejection.
     pub resolution_ms: u64,
     pub stale_accepts: u64,
+    /// Latest accept of any revoked credential, as time since its
+    /// revocation; 0 when none was accepted.
+    pub last_accept_ms: u64,
     /// Presentations of the first few tracked credentials after their
     /// revocation, for the revocation timeline chart.
     #[serde(default)]
@@ -403,6 +406,7 @@ fn figures(lane: LaneResult, span_s: f64) -> StrategyFigures {
             max_delay_ms: rev_max,
             resolution_ms: m.revocation.resolution,
             stale_accepts: m.revocation.stale_accepts,
+            last_accept_ms: m.revocation.last_accept,
             samples: std::mem::take(&mut m.revocation.samples),
         },
         staleness: StalenessFigures {
@@ -456,6 +460,18 @@ pub fn format_nanos(ns: u64) -> String {
         10_000..=999_999 => format!("{:.1} µs", ns as f64 / 1e3),
         1_000_000..=999_999_999 => format!("{:.2} ms", ns as f64 / 1e6),
         _ => format!("{:.2} s", ns as f64 / 1e9),
+    }
+}
+
+/// Formats nanoseconds as microseconds with three significant digits.
+pub fn format_micros(ns: u64) -> String {
+    let us = ns as f64 / 1e3;
+    if us < 10.0 {
+        format!("{us:.2}")
+    } else if us < 100.0 {
+        format!("{us:.1}")
+    } else {
+        format!("{us:.0}")
     }
 }
 

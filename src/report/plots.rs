@@ -32,7 +32,7 @@ pub fn color(index: usize) -> RGBColor {
         RGBColor(204, 121, 167),
         RGBColor(230, 159, 0),
         RGBColor(86, 180, 233),
-        RGBColor(0, 0, 0),
+        RGBColor(117, 112, 179),
     ];
     PALETTE[index % PALETTE.len()]
 }
@@ -166,6 +166,12 @@ fn format_micros(us: f64) -> String {
     }
 }
 
+/// Colour of rejected presentations: grey, so that accepted ones stand out.
+const REJECTED: RGBColor = RGBColor(110, 110, 110);
+
+/// Rows above each strategy's band of samples, where its name goes.
+const BAND_HEADER_ROWS: usize = 2;
+
 /// Picks a unit for a virtual-time axis so that `max_ms` reads well.
 fn time_unit(max_ms: u64) -> (f64, &'static str) {
     match max_ms {
@@ -178,13 +184,13 @@ fn time_unit(max_ms: u64) -> (f64, &'static str) {
 
 /// Draws every presentation of the sampled revoked credentials against
 /// virtual time since their revocation: a row per credential, grouped and
-/// coloured by strategy, filled dots for accepted presentations and a black
-/// cross for the rejection that ended the row.
+/// coloured by strategy, filled dots for accepted presentations and black
+/// crosses for rejected ones.
 pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
     let rows: usize = report
         .strategies
         .iter()
-        .map(|s| s.revocation.samples.len().max(1) + 1)
+        .map(|s| s.revocation.samples.len().max(1) + BAND_HEADER_ROWS)
         .sum();
     let max_ms = report
         .strategies
@@ -200,7 +206,7 @@ pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
     let (unit_ms, unit) = time_unit(max_ms);
     // The right quarter stays free for the legend.
     let x_max = max_ms as f64 / unit_ms * 1.4;
-    let height = (160 + 14 * rows as u32).clamp(320, 1200);
+    let height = (160 + 12 * rows as u32).clamp(320, 1400);
 
     render_svg("revocation timeline", height, |root| {
         let mut chart = ChartBuilder::on(root)
@@ -239,14 +245,14 @@ pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
                         strategy.revocation.samples.len(),
                         strategy.revocation.tracked
                     ),
-                    (0.0, band_top + 0.1),
-                    (FONT, 15).into_font().color(&style),
+                    (0.0, band_top + 0.4),
+                    (FONT, 14).into_font().color(&style),
                 )))
                 .map_err(|e| e.to_string())?;
             let mut accepted = Vec::new();
             let mut rejected = Vec::new();
             for (i, sample) in strategy.revocation.samples.iter().enumerate() {
-                let y = band_top - 1.0 - i as f64;
+                let y = band_top - BAND_HEADER_ROWS as f64 - i as f64;
                 for p in &sample.presentations {
                     let x = (p.at_ms - sample.revoked_at_ms) as f64 / unit_ms;
                     if p.accepted {
@@ -269,16 +275,16 @@ pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
                 .draw_series(
                     rejected
                         .iter()
-                        .map(|&point| Cross::new(point, 5, BLACK.stroke_width(2))),
+                        .map(|&point| Cross::new(point, 3, REJECTED.stroke_width(1))),
                 )
                 .map_err(|e| e.to_string())?;
-            row += strategy.revocation.samples.len().max(1) + 1;
+            row += strategy.revocation.samples.len().max(1) + BAND_HEADER_ROWS;
         }
         chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
             .map_err(|e| e.to_string())?
-            .label("rejected (first rejection)")
-            .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(2)));
+            .label("rejected")
+            .legend(|(x, y)| Cross::new((x + 10, y), 4, REJECTED.stroke_width(1)));
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)

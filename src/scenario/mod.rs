@@ -29,6 +29,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "profile-update",
         include_str!("../../scenarios/profile-update.toml"),
     ),
+    ("ban-wave", include_str!("../../scenarios/ban-wave.toml")),
+    (
+        "multi-node",
+        include_str!("../../scenarios/multi-node.toml"),
+    ),
 ];
 
 /// Where a scenario came from.
@@ -71,6 +76,9 @@ pub struct Cohort {
     /// Users start spread evenly over this span after `start`.
     pub ramp: Millis,
     pub steps: Vec<Step>,
+    /// Characters appended to each user's display name, to model large
+    /// profile claims such as roles or permissions.
+    pub name_padding: usize,
     /// Name of each jar, indexed by [`JarId`].
     pub jars: Vec<String>,
 }

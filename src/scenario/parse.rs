@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::thresholds::{RawLimits, Thresholds};
 use super::{sha256_hex, Cohort, GlobalEvent, JarId, Scenario, ScenarioError, Source, Step};
 use crate::store::StoreUrl;
-use crate::strategy::{self, authjs_jwt, Options, Setup};
+use crate::strategy::{self, authjs_jwt, cached_session, keys, Options, Setup};
 use crate::time::{parse_duration, Millis, SECOND};
 
 /// A duration written as a human string (`"90s"`, `"15m"`, `"30d"`).
@@ -59,6 +59,7 @@ struct RawCohort {
     start: Dur,
     #[serde(default)]
     ramp: Dur,
+    name_padding: Option<Spanned<usize>>,
     steps: Spanned<Vec<Spanned<RawStep>>>,
 }
 
@@ -132,7 +133,36 @@ struct RawStrategy {
     secret: Option<Spanned<String>>,
     secure: Option<Spanned<bool>>,
     version: Option<Spanned<String>>,
+    check_user: Option<Spanned<bool>>,
+    refresh_lifetime: Option<Spanned<Dur>>,
+    cache_ttl: Option<Spanned<Dur>>,
+    nodes: Option<Spanned<usize>>,
+    balance: Option<Spanned<String>>,
     thresholds: Option<RawLimits>,
+}
+
+/// Strategy options after their own checks, before they meet a kind.
+struct StrategyValues {
+    max_age: Option<Millis>,
+    update_age: Option<Millis>,
+    lifetime: Option<Millis>,
+    refresh_lifetime: Option<Millis>,
+    leeway: Option<Millis>,
+    cache_ttl: Option<Millis>,
+    algorithm: Option<jsonwebtoken::Algorithm>,
+    secret: Option<String>,
+    secure: Option<bool>,
+    version: Option<authjs_jwt::Version>,
+    check_user: Option<bool>,
+    nodes: Option<usize>,
+    balance: Option<cached_session::Balance>,
+}
+
+/// Replaces `slot` with `value` when the scenario set one.
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *slot = value;
+    }
 }
 
 /// Default device name for steps that name none.
@@ -273,6 +303,14 @@ impl Checker<'_> {
                 "no steps; add at least `{ login = {} }`".into(),
             ));
         }
+        let padding = raw.name_padding.as_ref().map_or(0, |p| *p.get_ref());
+        if let Some(p) = raw.name_padding.as_ref().filter(|_| padding > 1_000_000) {
+            return Err(self.at(
+                p,
+                "name_padding",
+                format!("{padding} is too large; use at most 1000000 characters"),
+            ));
+        }
         let mut jars = JarNames::default();
         let mut steps = Vec::new();
         for step in raw.steps.get_ref() {
@@ -285,6 +323,7 @@ impl Checker<'_> {
             start: raw.start.0,
             ramp: raw.ramp.0,
             steps,
+            name_padding: padding,
             jars: jars.names,
         })
     }
@@ -471,77 +510,50 @@ impl Checker<'_> {
                 ));
             }
         }
+        let values = self.strategy_values(raw)?;
         let mut options = Options::defaults(name).expect("every kind has defaults");
-        let positive = |d: &Spanned<Dur>, key: &str| {
-            if d.get_ref().0 < SECOND {
-                Err(self.at(d, key, "must be at least 1s".into()))
-            } else {
-                Ok(d.get_ref().0)
-            }
-        };
+        // Keys that do not apply were rejected above, so each arm takes
+        // every key its kind accepts.
         match &mut options {
             Options::AuthjsDatabase(o) => {
-                if let Some(v) = &raw.max_age {
-                    o.max_age = positive(v, "max_age")?;
-                }
-                if let Some(v) = &raw.update_age {
-                    o.update_age = v.get_ref().0;
-                }
-                if let Some(v) = &raw.secure {
-                    o.secure = *v.get_ref();
-                }
+                set(&mut o.max_age, values.max_age);
+                set(&mut o.update_age, values.update_age);
+                set(&mut o.secure, values.secure);
             }
             Options::AuthjsJwt(o) => {
-                if let Some(v) = &raw.max_age {
-                    o.max_age = positive(v, "max_age")?;
-                }
-                if let Some(v) = &raw.secret {
-                    o.secret = self.secret(v)?;
-                }
-                if let Some(v) = &raw.secure {
-                    o.secure = *v.get_ref();
-                }
-                if let Some(v) = &raw.version {
-                    o.version = match v.get_ref().as_str() {
-                        "v5" => authjs_jwt::Version::V5,
-                        "v4" => authjs_jwt::Version::V4,
-                        other => {
-                            return Err(self.at(
-                                v,
-                                "version",
-                                format!(
-                                    "unknown Auth.js version \"{other}\"; use \"v5\" or \"v4\""
-                                ),
-                            ))
-                        }
-                    };
-                }
+                set(&mut o.max_age, values.max_age);
+                set(&mut o.secret, values.secret);
+                set(&mut o.secure, values.secure);
+                set(&mut o.version, values.version);
+                set(&mut o.check_user, values.check_user);
             }
-            Options::Jwt(o) => {
-                if let Some(v) = &raw.lifetime {
-                    o.lifetime = positive(v, "lifetime")?;
-                }
-                if let Some(v) = &raw.leeway {
-                    o.leeway = v.get_ref().0;
-                }
-                if let Some(v) = &raw.secret {
-                    o.secret = self.secret(v)?;
-                }
-                if let Some(v) = &raw.secure {
-                    o.secure = *v.get_ref();
-                }
-                if let Some(v) = &raw.algorithm {
-                    o.algorithm = match v.get_ref().as_str() {
-                        "HS256" => jsonwebtoken::Algorithm::HS256,
-                        other => {
-                            return Err(self.at(
-                                v,
-                                "algorithm",
-                                format!("unsupported algorithm \"{other}\"; use \"HS256\""),
-                            ))
-                        }
-                    };
-                }
+            Options::Jwt(o) | Options::JwtDenylist(o) => {
+                set(&mut o.lifetime, values.lifetime);
+                set(&mut o.leeway, values.leeway);
+                set(&mut o.algorithm, values.algorithm);
+                set(&mut o.secret, values.secret);
+                set(&mut o.secure, values.secure);
+            }
+            Options::AccessRefresh(o) => {
+                set(&mut o.lifetime, values.lifetime);
+                set(&mut o.refresh_lifetime, values.refresh_lifetime);
+                set(&mut o.leeway, values.leeway);
+                set(&mut o.algorithm, values.algorithm);
+                set(&mut o.secret, values.secret);
+                set(&mut o.secure, values.secure);
+            }
+            Options::CachedSession(o) => {
+                set(&mut o.session.max_age, values.max_age);
+                set(&mut o.session.update_age, values.update_age);
+                set(&mut o.session.secure, values.secure);
+                set(&mut o.cache_ttl, values.cache_ttl);
+                set(&mut o.nodes, values.nodes);
+                set(&mut o.balance, values.balance);
+            }
+            Options::SignedCookie(o) => {
+                set(&mut o.max_age, values.max_age);
+                set(&mut o.secret, values.secret);
+                set(&mut o.secure, values.secure);
             }
         }
         let store = match &raw.store {
@@ -563,6 +575,91 @@ impl Checker<'_> {
             label,
             options,
             store,
+        })
+    }
+
+    /// Checks every strategy option the table sets, whatever its kind.
+    fn strategy_values(&self, raw: &RawStrategy) -> Result<StrategyValues, ScenarioError> {
+        let at_least_second = |value: &Option<Spanned<Dur>>, key: &str| match value {
+            Some(d) if d.get_ref().0 < SECOND => Err(self.at(d, key, "must be at least 1s".into())),
+            Some(d) => Ok(Some(d.get_ref().0)),
+            None => Ok(None),
+        };
+        let any = |value: &Option<Spanned<Dur>>| value.as_ref().map(|d| d.get_ref().0);
+        let algorithm = match &raw.algorithm {
+            Some(v) => Some(keys::algorithm(v.get_ref()).ok_or_else(|| {
+                self.at(
+                    v,
+                    "algorithm",
+                    format!(
+                        "unsupported algorithm \"{}\"; use one of {}",
+                        v.get_ref(),
+                        keys::algorithm_names()
+                    ),
+                )
+            })?),
+            None => None,
+        };
+        let version = match &raw.version {
+            Some(v) => Some(match v.get_ref().as_str() {
+                "v5" => authjs_jwt::Version::V5,
+                "v4" => authjs_jwt::Version::V4,
+                other => {
+                    return Err(self.at(
+                        v,
+                        "version",
+                        format!("unknown Auth.js version \"{other}\"; use \"v5\" or \"v4\""),
+                    ))
+                }
+            }),
+            None => None,
+        };
+        let balance = match &raw.balance {
+            Some(v) => Some(match v.get_ref().as_str() {
+                "round-robin" => cached_session::Balance::RoundRobin,
+                "sticky" => cached_session::Balance::Sticky,
+                other => {
+                    return Err(self.at(
+                        v,
+                        "balance",
+                        format!("unknown balancing \"{other}\"; use \"round-robin\" or \"sticky\""),
+                    ))
+                }
+            }),
+            None => None,
+        };
+        let nodes = match &raw.nodes {
+            Some(v) if !(1..=64).contains(v.get_ref()) => {
+                return Err(self.at(
+                    v,
+                    "nodes",
+                    format!(
+                        "{} is out of range; use 1 to 64 application nodes",
+                        v.get_ref()
+                    ),
+                ))
+            }
+            Some(v) => Some(*v.get_ref()),
+            None => None,
+        };
+        let secret = match &raw.secret {
+            Some(v) => Some(self.secret(v)?),
+            None => None,
+        };
+        Ok(StrategyValues {
+            max_age: at_least_second(&raw.max_age, "max_age")?,
+            update_age: any(&raw.update_age),
+            lifetime: at_least_second(&raw.lifetime, "lifetime")?,
+            refresh_lifetime: at_least_second(&raw.refresh_lifetime, "refresh_lifetime")?,
+            leeway: any(&raw.leeway),
+            cache_ttl: any(&raw.cache_ttl),
+            algorithm,
+            secret,
+            secure: raw.secure.as_ref().map(|v| *v.get_ref()),
+            version,
+            check_user: raw.check_user.as_ref().map(|v| *v.get_ref()),
+            nodes,
+            balance,
         })
     }
 
@@ -591,6 +688,14 @@ impl RawStrategy {
         add("secret", self.secret.as_ref().map(Spanned::span));
         add("secure", self.secure.as_ref().map(Spanned::span));
         add("version", self.version.as_ref().map(Spanned::span));
+        add("check_user", self.check_user.as_ref().map(Spanned::span));
+        add(
+            "refresh_lifetime",
+            self.refresh_lifetime.as_ref().map(Spanned::span),
+        );
+        add("cache_ttl", self.cache_ttl.as_ref().map(Spanned::span));
+        add("nodes", self.nodes.as_ref().map(Spanned::span));
+        add("balance", self.balance.as_ref().map(Spanned::span));
         keys
     }
 }
@@ -685,6 +790,12 @@ fn explain_serde_message(message: &str) -> String {
         let expected = expected.trim_start_matches(" one of").trim();
         return format!("unknown step {step}; expected one of {expected}");
     }
+    if message.starts_with("invalid value") {
+        let message = message
+            .replace("expected u64", "expected a whole number of 0 or more")
+            .replace("expected usize", "expected a whole number of 0 or more");
+        return format!("{message}; change the value");
+    }
     if message.starts_with("invalid type") {
         return format!("{message}; change the value to that type");
     }
@@ -700,11 +811,13 @@ fn key_before(text: &str, span: &Range<usize>) -> Option<String> {
     let start = span.start.min(text.len());
     let end = span.end.min(text.len()).max(start);
     let own = text[start..end].trim();
-    if !own.is_empty()
-        && own
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    let is_key = |word: &str| {
+        word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if is_key(own) {
         return Some(own.to_string());
     }
     let before = text[..start].trim_end();
@@ -717,5 +830,5 @@ fn key_before(text: &str, span: &Range<usize>) -> Option<String> {
         .into_iter()
         .rev()
         .collect();
-    (!key.is_empty()).then_some(key)
+    is_key(&key).then_some(key)
 }

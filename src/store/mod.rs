@@ -42,13 +42,18 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// Profile of user `id` after `revision` profile changes.
-    pub fn generated(id: u64, revision: u32) -> Profile {
-        let name = if revision == 0 {
+    /// Profile of user `id` after `revision` profile changes, with
+    /// `padding` characters appended to the name.
+    pub fn generated(id: u64, revision: u32, padding: usize) -> Profile {
+        let mut name = if revision == 0 {
             format!("User {id}")
         } else {
             format!("User {id} rev {revision}")
         };
+        if padding > 0 {
+            name.push(' ');
+            name.extend(std::iter::repeat_n('x', padding - 1));
+        }
         Profile {
             id,
             name,
@@ -64,6 +69,25 @@ pub struct SessionRow {
     pub user_id: u64,
     /// Virtual time at which the session expires.
     pub expires: Millis,
+}
+
+/// A user row: the profile and the time before which its credentials
+/// are revoked (0 when none are).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    pub profile: Profile,
+    pub revoked_before: Millis,
+}
+
+/// A refresh token row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshRow {
+    /// Id shared by every token rotated from the same sign-in.
+    pub family: String,
+    pub user_id: u64,
+    pub expires: Millis,
+    /// Whether the token was already exchanged for a new one.
+    pub used: bool,
 }
 
 /// Bytes held for live credentials.
@@ -97,10 +121,14 @@ pub trait Store {
     fn seed_user(&mut self, profile: &Profile) -> StoreResult<()>;
 
     /// Reads a user by id, as a sign-in's account lookup does (1 read).
-    fn find_user(&mut self, id: u64) -> StoreResult<Option<Profile>>;
+    fn find_user(&mut self, id: u64) -> StoreResult<Option<UserRow>>;
 
     /// Writes new profile fields for a user (1 write).
     fn update_user(&mut self, profile: &Profile) -> StoreResult<()>;
+
+    /// Marks every credential a user signed in with before `before` as
+    /// revoked, on the user row (1 write).
+    fn set_user_revoked_before(&mut self, user_id: u64, before: Millis) -> StoreResult<()>;
 
     /// Inserts a session row (1 write).
     fn create_session(&mut self, token: &str, user_id: u64, expires: Millis) -> StoreResult<()>;
@@ -119,6 +147,45 @@ pub trait Store {
 
     /// Measures the sessions still live at `now` (uncounted).
     fn session_state(&mut self, now: Millis) -> StoreResult<StateSize>;
+
+    /// Adds a token id to the denylist until `expires`, when the token it
+    /// blocks expires too (1 write).
+    fn deny_token(&mut self, jti: &str, expires: Millis) -> StoreResult<()>;
+
+    /// Denies every token of a user issued before `before`, until
+    /// `expires` (1 write).
+    fn deny_user_before(
+        &mut self,
+        user_id: u64,
+        before: Millis,
+        expires: Millis,
+    ) -> StoreResult<()>;
+
+    /// Checks in one query whether a token is denied by its id or by its
+    /// user's revocation time (1 read).
+    fn is_denied(&mut self, jti: &str, user_id: u64, issued_at: Millis) -> StoreResult<bool>;
+
+    /// Measures the denylist entries still live at `now` (uncounted).
+    fn denylist_state(&mut self, now: Millis) -> StoreResult<StateSize>;
+
+    /// Inserts a refresh token into its rotation family (1 write).
+    fn insert_refresh(&mut self, token: &str, row: &RefreshRow) -> StoreResult<()>;
+
+    /// Reads a refresh token (1 read).
+    fn find_refresh(&mut self, token: &str) -> StoreResult<Option<RefreshRow>>;
+
+    /// Marks a refresh token as rotated, keeping it to detect reuse (1 write).
+    fn mark_refresh_used(&mut self, token: &str) -> StoreResult<()>;
+
+    /// Deletes every refresh token of a family (1 write).
+    fn delete_refresh_family(&mut self, family: &str) -> StoreResult<()>;
+
+    /// Deletes every refresh token of a user (1 write).
+    fn delete_user_refresh(&mut self, user_id: u64) -> StoreResult<()>;
+
+    /// Measures the refresh tokens still live at `now`, rotated ones
+    /// included (uncounted).
+    fn refresh_state(&mut self, now: Millis) -> StoreResult<StateSize>;
 
     /// Operations performed so far.
     fn counts(&self) -> OpCounts;

@@ -11,7 +11,9 @@ use std::path::Path;
 use rusqlite::config::DbConfig;
 use rusqlite::{params, Connection, OptionalExtension, StatementStatus};
 
-use super::{OpCounts, Profile, SessionRow, StateSize, Store, StoreError, StoreResult};
+use super::{
+    OpCounts, Profile, RefreshRow, SessionRow, StateSize, Store, StoreError, StoreResult, UserRow,
+};
 use crate::time::Millis;
 
 /// SQL text of every statement, with the table names of one namespace.
@@ -25,13 +27,28 @@ struct Statements {
     delete_session: String,
     delete_user_sessions: String,
     session_state: String,
+    set_revoked_before: String,
+    deny_token: String,
+    deny_user: String,
+    is_denied: String,
+    denylist_state: String,
+    insert_refresh: String,
+    find_refresh: String,
+    mark_refresh_used: String,
+    delete_refresh_family: String,
+    delete_user_refresh: String,
+    refresh_state: String,
 }
 
 impl Statements {
-    fn new(users: &str, sessions: &str) -> Self {
+    fn new(prefix: &str) -> Self {
+        let users = format!("{prefix}_users");
+        let sessions = format!("{prefix}_sessions");
+        let denylist = format!("{prefix}_denylist");
+        let refresh = format!("{prefix}_refresh");
         Statements {
             insert_user: format!("INSERT OR REPLACE INTO {users} (id, name, email, image) VALUES (?1, ?2, ?3, ?4)"),
-            find_user: format!("SELECT id, name, email, image FROM {users} WHERE id = ?1"),
+            find_user: format!("SELECT id, name, email, image, revoked_before FROM {users} WHERE id = ?1"),
             update_user: format!("UPDATE {users} SET name = ?2, email = ?3, image = ?4 WHERE id = ?1"),
             create_session: format!("INSERT INTO {sessions} (session_token, user_id, expires) VALUES (?1, ?2, ?3)"),
             session_and_user: format!(
@@ -43,6 +60,32 @@ impl Statements {
             delete_user_sessions: format!("DELETE FROM {sessions} WHERE user_id = ?1"),
             session_state: format!(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(session_token) + 16), 0) FROM {sessions} WHERE expires >= ?1"
+            ),
+            set_revoked_before: format!("UPDATE {users} SET revoked_before = ?2 WHERE id = ?1"),
+            deny_token: format!(
+                "INSERT INTO {denylist} (key, before, expires) VALUES (?1, 0, ?2) \
+                 ON CONFLICT(key) DO UPDATE SET expires = excluded.expires"
+            ),
+            deny_user: format!(
+                "INSERT INTO {denylist} (key, before, expires) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(key) DO UPDATE SET before = excluded.before, expires = excluded.expires"
+            ),
+            is_denied: format!(
+                "SELECT EXISTS (SELECT 1 FROM {denylist} WHERE key = ?1) \
+                 OR EXISTS (SELECT 1 FROM {denylist} WHERE key = ?2 AND before > ?3)"
+            ),
+            denylist_state: format!(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(key) + 16), 0) FROM {denylist} WHERE expires >= ?1"
+            ),
+            insert_refresh: format!(
+                "INSERT INTO {refresh} (token, family, user_id, expires, used) VALUES (?1, ?2, ?3, ?4, ?5)"
+            ),
+            find_refresh: format!("SELECT family, user_id, expires, used FROM {refresh} WHERE token = ?1"),
+            mark_refresh_used: format!("UPDATE {refresh} SET used = 1 WHERE token = ?1"),
+            delete_refresh_family: format!("DELETE FROM {refresh} WHERE family = ?1"),
+            delete_user_refresh: format!("DELETE FROM {refresh} WHERE user_id = ?1"),
+            refresh_state: format!(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(token) + LENGTH(family) + 17), 0) FROM {refresh} WHERE expires >= ?1"
             ),
         }
     }
@@ -85,29 +128,44 @@ impl SqliteStore {
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
             .map_err(|e| error(&label, e))?;
         conn.set_prepared_statement_cache_capacity(32);
-        let users = format!("{prefix}_users");
-        let sessions = format!("{prefix}_sessions");
         let schema = format!(
-            "DROP TABLE IF EXISTS {sessions};
-             DROP TABLE IF EXISTS {users};
-             CREATE TABLE {users} (
+            "DROP TABLE IF EXISTS {prefix}_refresh;
+             DROP TABLE IF EXISTS {prefix}_denylist;
+             DROP TABLE IF EXISTS {prefix}_sessions;
+             DROP TABLE IF EXISTS {prefix}_users;
+             CREATE TABLE {prefix}_users (
                  id INTEGER PRIMARY KEY,
                  name TEXT NOT NULL,
                  email TEXT NOT NULL,
-                 image TEXT NOT NULL
+                 image TEXT NOT NULL,
+                 revoked_before INTEGER NOT NULL DEFAULT 0
              );
-             CREATE TABLE {sessions} (
+             CREATE TABLE {prefix}_sessions (
                  session_token TEXT PRIMARY KEY,
-                 user_id INTEGER NOT NULL REFERENCES {users}(id),
+                 user_id INTEGER NOT NULL REFERENCES {prefix}_users(id),
                  expires INTEGER NOT NULL
              );
-             CREATE INDEX {sessions}_user_id ON {sessions}(user_id);"
+             CREATE INDEX {prefix}_sessions_user_id ON {prefix}_sessions(user_id);
+             CREATE TABLE {prefix}_denylist (
+                 key TEXT PRIMARY KEY,
+                 before INTEGER NOT NULL,
+                 expires INTEGER NOT NULL
+             );
+             CREATE TABLE {prefix}_refresh (
+                 token TEXT PRIMARY KEY,
+                 family TEXT NOT NULL,
+                 user_id INTEGER NOT NULL,
+                 expires INTEGER NOT NULL,
+                 used INTEGER NOT NULL
+             );
+             CREATE INDEX {prefix}_refresh_family ON {prefix}_refresh(family);
+             CREATE INDEX {prefix}_refresh_user_id ON {prefix}_refresh(user_id);"
         );
         conn.execute_batch(&schema).map_err(|e| error(&label, e))?;
         Ok(SqliteStore {
             conn,
             label,
-            sql: Statements::new(&users, &sessions),
+            sql: Statements::new(prefix),
             counts: OpCounts::default(),
         })
     }
@@ -120,6 +178,21 @@ impl SqliteStore {
             .prepare_cached(&self.sql.session_and_user)
             .map_err(|e| error(&self.label, e))?;
         Ok(stmt.get_status(StatementStatus::RePrepare))
+    }
+
+    /// Measures live rows with an uncounted `COUNT`/`SUM` query.
+    fn state(&self, pick: fn(&Statements) -> &str, now: Millis) -> StoreResult<StateSize> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(pick(&self.sql))
+            .map_err(|e| error(&self.label, e))?;
+        stmt.query_row(params![to_i64(now)], |row| {
+            Ok(StateSize {
+                entries: row.get::<_, i64>(0)? as u64,
+                bytes: row.get::<_, i64>(1)? as u64,
+            })
+        })
+        .map_err(|e| error(&self.label, e))
     }
 
     /// Runs one counted write; `pick` selects its SQL.
@@ -178,7 +251,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn find_user(&mut self, id: u64) -> StoreResult<Option<Profile>> {
+    fn find_user(&mut self, id: u64) -> StoreResult<Option<UserRow>> {
         self.counts.reads += 1;
         let mut stmt = self
             .conn
@@ -187,7 +260,10 @@ impl Store for SqliteStore {
         stmt.query_row(params![to_i64(id)], |row| {
             let mut profile = read_profile(row, 1)?;
             profile.id = row.get::<_, i64>(0)? as u64;
-            Ok(profile)
+            Ok(UserRow {
+                profile,
+                revoked_before: row.get::<_, i64>(4)? as u64,
+            })
         })
         .optional()
         .map_err(|e| error(&self.label, e))
@@ -245,17 +321,98 @@ impl Store for SqliteStore {
     }
 
     fn session_state(&mut self, now: Millis) -> StoreResult<StateSize> {
+        self.state(|sql| &sql.session_state, now)
+    }
+
+    fn set_user_revoked_before(&mut self, user_id: u64, before: Millis) -> StoreResult<()> {
+        self.write(
+            |sql| &sql.set_revoked_before,
+            params![to_i64(user_id), to_i64(before)],
+        )
+    }
+
+    fn deny_token(&mut self, jti: &str, expires: Millis) -> StoreResult<()> {
+        self.write(
+            |sql| &sql.deny_token,
+            params![format!("jti:{jti}"), to_i64(expires)],
+        )
+    }
+
+    fn deny_user_before(
+        &mut self,
+        user_id: u64,
+        before: Millis,
+        expires: Millis,
+    ) -> StoreResult<()> {
+        let key = format!("user:{user_id}");
+        self.write(
+            |sql| &sql.deny_user,
+            params![key, to_i64(before), to_i64(expires)],
+        )
+    }
+
+    fn is_denied(&mut self, jti: &str, user_id: u64, issued_at: Millis) -> StoreResult<bool> {
+        self.counts.reads += 1;
         let mut stmt = self
             .conn
-            .prepare_cached(&self.sql.session_state)
+            .prepare_cached(&self.sql.is_denied)
             .map_err(|e| error(&self.label, e))?;
-        stmt.query_row(params![to_i64(now)], |row| {
-            Ok(StateSize {
-                entries: row.get::<_, i64>(0)? as u64,
-                bytes: row.get::<_, i64>(1)? as u64,
+        let params = params![
+            format!("jti:{jti}"),
+            format!("user:{user_id}"),
+            to_i64(issued_at)
+        ];
+        stmt.query_row(params, |row| row.get::<_, bool>(0))
+            .map_err(|e| error(&self.label, e))
+    }
+
+    fn denylist_state(&mut self, now: Millis) -> StoreResult<StateSize> {
+        self.state(|sql| &sql.denylist_state, now)
+    }
+
+    fn insert_refresh(&mut self, token: &str, row: &RefreshRow) -> StoreResult<()> {
+        let params = params![
+            token,
+            row.family,
+            to_i64(row.user_id),
+            to_i64(row.expires),
+            row.used
+        ];
+        self.write(|sql| &sql.insert_refresh, params)
+    }
+
+    fn find_refresh(&mut self, token: &str) -> StoreResult<Option<RefreshRow>> {
+        self.counts.reads += 1;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&self.sql.find_refresh)
+            .map_err(|e| error(&self.label, e))?;
+        stmt.query_row(params![token], |row| {
+            Ok(RefreshRow {
+                family: row.get(0)?,
+                user_id: row.get::<_, i64>(1)? as u64,
+                expires: row.get::<_, i64>(2)? as u64,
+                used: row.get(3)?,
             })
         })
+        .optional()
         .map_err(|e| error(&self.label, e))
+    }
+
+    fn mark_refresh_used(&mut self, token: &str) -> StoreResult<()> {
+        self.write(|sql| &sql.mark_refresh_used, params![token])
+    }
+
+    fn delete_refresh_family(&mut self, family: &str) -> StoreResult<()> {
+        self.write(|sql| &sql.delete_refresh_family, params![family])
+    }
+
+    fn delete_user_refresh(&mut self, user_id: u64) -> StoreResult<()> {
+        self.write(|sql| &sql.delete_user_refresh, params![to_i64(user_id)])
+    }
+
+    fn refresh_state(&mut self, now: Millis) -> StoreResult<StateSize> {
+        self.state(|sql| &sql.refresh_state, now)
     }
 
     fn counts(&self) -> OpCounts {
@@ -271,7 +428,7 @@ mod tests {
     fn lookup_is_one_read_and_not_reprepared() {
         let mut store = SqliteStore::open_in_memory().unwrap();
         for id in 1..=100 {
-            store.seed_user(&Profile::generated(id, 0)).unwrap();
+            store.seed_user(&Profile::generated(id, 0, 0)).unwrap();
             store
                 .create_session(&format!("token-{id}"), id, 1_000)
                 .unwrap();
@@ -298,7 +455,7 @@ mod tests {
     #[test]
     fn state_counts_live_sessions() {
         let mut store = SqliteStore::open_in_memory().unwrap();
-        store.seed_user(&Profile::generated(1, 0)).unwrap();
+        store.seed_user(&Profile::generated(1, 0, 0)).unwrap();
         store.create_session(&"a".repeat(36), 1, 500).unwrap();
         store.create_session(&"b".repeat(36), 1, 2_000).unwrap();
         let state = store.session_state(1_000).unwrap();
@@ -323,5 +480,58 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn denylist_by_token_and_by_user() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        assert!(!store.is_denied("a", 1, 100).unwrap());
+        store.deny_token("a", 1_000).unwrap();
+        assert!(store.is_denied("a", 1, 100).unwrap());
+        store.deny_user_before(2, 500, 2_000).unwrap();
+        assert!(store.is_denied("b", 2, 499).unwrap());
+        assert!(!store.is_denied("b", 2, 500).unwrap());
+        assert_eq!(
+            store.counts(),
+            OpCounts {
+                reads: 4,
+                writes: 2
+            }
+        );
+        assert_eq!(store.denylist_state(1_500).unwrap().entries, 1);
+    }
+
+    #[test]
+    fn refresh_rotation_rows() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let row = RefreshRow {
+            family: "f".into(),
+            user_id: 1,
+            expires: 10,
+            used: false,
+        };
+        store.insert_refresh("t1", &row).unwrap();
+        store.mark_refresh_used("t1").unwrap();
+        assert!(store.find_refresh("t1").unwrap().unwrap().used);
+        store.insert_refresh("t2", &row).unwrap();
+        assert_eq!(store.refresh_state(0).unwrap().entries, 2);
+        store.delete_refresh_family("f").unwrap();
+        assert_eq!(store.find_refresh("t2").unwrap(), None);
+        assert_eq!(
+            store.counts(),
+            OpCounts {
+                reads: 2,
+                writes: 4
+            }
+        );
+    }
+
+    #[test]
+    fn user_row_carries_revocation() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        store.seed_user(&Profile::generated(1, 0, 0)).unwrap();
+        assert_eq!(store.find_user(1).unwrap().unwrap().revoked_before, 0);
+        store.set_user_revoked_before(1, 42).unwrap();
+        assert_eq!(store.find_user(1).unwrap().unwrap().revoked_before, 42);
     }
 }

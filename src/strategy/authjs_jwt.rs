@@ -22,7 +22,7 @@ use crate::cookie::{
     SetCookie,
 };
 use crate::store::{Profile, Store, StoreResult};
-use crate::time::{unix_seconds, Millis, SECOND};
+use crate::time::{from_unix_seconds, unix_seconds, Millis, SECOND};
 
 /// Which Auth.js encoding to model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +43,9 @@ pub struct JweOptions {
     pub secret: String,
     /// Whether cookies are set for https (`__Secure-` prefix, `Secure`).
     pub secure: bool,
+    /// Whether the `jwt` callback reads the user row on every request, to
+    /// reject revoked users and refresh the profile claims.
+    pub check_user: bool,
 }
 
 impl Default for JweOptions {
@@ -52,6 +55,7 @@ impl Default for JweOptions {
             max_age: THIRTY_DAYS,
             secret: DEFAULT_SECRET.to_string(),
             secure: false,
+            check_user: false,
         }
     }
 }
@@ -63,6 +67,7 @@ impl JweOptions {
             ("max_age", span(self.max_age)),
             ("secure", self.secure.to_string()),
             ("clock_tolerance", span(FIFTEEN_SECONDS)),
+            ("check_user", self.check_user.to_string()),
         ]
     }
 
@@ -256,6 +261,33 @@ impl AuthjsJwt {
     pub fn codec(&self) -> &Codec {
         &self.codec
     }
+
+    /// Reads the user row as a `jwt` callback would: rejects a user who is
+    /// gone or whose sessions were revoked after `iat`, and copies the
+    /// current profile into the claims.
+    fn check_user(
+        &mut self,
+        mut claims: SessionClaims,
+    ) -> StoreResult<Result<SessionClaims, Rejection>> {
+        let user_id = claims.sub.as_deref().and_then(|sub| sub.parse().ok());
+        let row = match user_id {
+            Some(id) => self.store.find_user(id)?,
+            None => None,
+        };
+        let Some(row) = row else {
+            return Ok(Err(Rejection::Invalid("user not found".into())));
+        };
+        let issued_at = from_unix_seconds(claims.iat.unwrap_or(0));
+        if row.revoked_before > issued_at {
+            return Ok(Err(Rejection::Invalid(
+                "user's sessions were revoked after this token was issued".into(),
+            )));
+        }
+        claims.name = Some(row.profile.name);
+        claims.email = Some(row.profile.email);
+        claims.picture = Some(row.profile.image);
+        Ok(Ok(claims))
+    }
 }
 
 impl Strategy for AuthjsJwt {
@@ -268,7 +300,7 @@ impl Strategy for AuthjsJwt {
         let user = self
             .store
             .find_user(profile.id)?
-            .unwrap_or_else(|| profile.clone());
+            .map_or_else(|| profile.clone(), |row| row.profile);
         let mut claims = SessionClaims::for_profile(&user);
         Ok(self.issue(jar, &mut claims, now))
     }
@@ -281,7 +313,12 @@ impl Strategy for AuthjsJwt {
                 set_cookies: Vec::new(),
             });
         };
-        let mut claims = match self.codec.decode(&token, now) {
+        let decoded = self.codec.decode(&token, now);
+        let checked = match decoded {
+            Ok(claims) if self.codec.options().check_user => self.check_user(claims)?,
+            other => other,
+        };
+        let mut claims = match checked {
             Ok(claims) => claims,
             Err(reason) => {
                 return Ok(Verification {
@@ -332,7 +369,12 @@ impl Strategy for AuthjsJwt {
         ))
     }
 
-    fn revoke_user(&mut self, _user_id: u64, _now: Millis) -> StoreResult<()> {
+    fn revoke_user(&mut self, user_id: u64, now: Millis) -> StoreResult<()> {
+        if self.codec.options().check_user {
+            // NOTE: `iat` has whole seconds, so a token issued in the same
+            // second as the revocation but after it is rejected as well.
+            self.store.set_user_revoked_before(user_id, now)?;
+        }
         Ok(())
     }
 

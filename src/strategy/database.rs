@@ -94,7 +94,7 @@ impl Strategy for AuthjsDatabase {
         now: Millis,
     ) -> StoreResult<Vec<SetCookie>> {
         let user = self.store.find_user(profile.id)?;
-        let user_id = user.map_or(profile.id, |u| u.id);
+        let user_id = user.map_or(profile.id, |row| row.profile.id);
         let token = Uuid::new_v4().to_string();
         let expires = now + self.options.max_age;
         self.store.create_session(&token, user_id, expires)?;
@@ -173,7 +173,7 @@ mod tests {
 
     fn strategy(update_age: Millis) -> AuthjsDatabase {
         let mut store = SqliteStore::open_in_memory().unwrap();
-        store.seed_user(&Profile::generated(1, 0)).unwrap();
+        store.seed_user(&Profile::generated(1, 0, 0)).unwrap();
         let options = DatabaseOptions {
             update_age,
             ..DatabaseOptions::default()
@@ -194,7 +194,7 @@ mod tests {
     fn extension_writes_only_when_due() {
         let mut s = strategy(DAY);
         let mut jar = CookieJar::new(Holder::Browser);
-        let set = s.login(&Profile::generated(1, 0), &jar, 0).unwrap();
+        let set = s.login(&Profile::generated(1, 0, 0), &jar, 0).unwrap();
         jar.apply(&set, 0);
         let start = s.store().counts();
         // Reads every 6 h for 3 days: extensions at 24 h, 48 h and 72 h.
@@ -217,7 +217,7 @@ mod tests {
     fn token_is_a_uuid() {
         let mut s = strategy(DAY);
         let jar = CookieJar::new(Holder::Browser);
-        let set = s.login(&Profile::generated(1, 0), &jar, 0).unwrap();
+        let set = s.login(&Profile::generated(1, 0, 0), &jar, 0).unwrap();
         assert_eq!(set[0].value.len(), 36);
         assert!(Uuid::parse_str(&set[0].value).is_ok());
     }

@@ -1,0 +1,319 @@
+//! The binary as users run it: exit codes, error lines, files written.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn authcmp() -> Command {
+    Command::cargo_bin("authcmp").unwrap()
+}
+
+const SMALL: &str = r#"
+name = "small"
+[[cohort]]
+name = "u"
+users = 3
+steps = [{ login = {} }, { requests = { count = 5, every = "1m" } }, { logout = {} }]
+"#;
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Runs authcmp and checks it failed cleanly: the exit code, one error
+/// line on stderr, and no panic.
+fn assert_clean_error(args: &[&str], code: i32) -> String {
+    let output = authcmp().args(args).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    stderr
+}
+
+#[test]
+fn invalid_scenario_names_file_line_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir,
+        "bad.toml",
+        "name = \"x\"\nhorizon = \"3 fortnights\"\n",
+    );
+    let stderr = assert_clean_error(&["validate", &file], 2);
+    assert!(
+        stderr.contains(&format!("{file}:2:11: key `horizon`")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\"30d\""), "{stderr}");
+}
+
+#[test]
+fn unknown_key_is_rejected_with_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = SMALL.replace("users = 3", "users = 3\nuser = 4");
+    let file = write(&dir, "typo.toml", &text);
+    let stderr = assert_clean_error(&["bench", "--no-save", &file], 2);
+    assert!(
+        stderr.contains("typo.toml:6:1: unknown key `user`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("correct its spelling"), "{stderr}");
+}
+
+#[test]
+fn unknown_strategy_lists_valid_names() {
+    let stderr = assert_clean_error(
+        &[
+            "bench",
+            "--no-save",
+            "--strategy",
+            "cookie-magic",
+            "logout-replay",
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("unknown strategy \"cookie-magic\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("authjs-database, authjs-jwt, jwt"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_strategy_in_scenario_names_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir,
+        "s.toml",
+        &format!("{SMALL}\n[[strategy]]\nname = \"sessions\"\n"),
+    );
+    let stderr = assert_clean_error(&["validate", &file], 2);
+    assert!(
+        stderr.contains("s.toml:9:8: key `name`: unknown strategy \"sessions\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_inputs_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str)] = &[
+        ("empty.toml", ""),
+        ("not-toml.toml", "[[[\n"),
+        ("binary.toml", "\u{0}\u{1}\u{2}"),
+        ("zero-users.toml", &SMALL.replace("users = 3", "users = 0")),
+        (
+            "zero-every.toml",
+            &SMALL.replace("every = \"1m\"", "every = \"0s\""),
+        ),
+        ("zero-count.toml", &SMALL.replace("count = 5", "count = 0")),
+        (
+            "negative-count.toml",
+            &SMALL.replace("count = 5", "count = -5"),
+        ),
+        (
+            "bad-step.toml",
+            &SMALL.replace("{ logout = {} }", "{ logut = {} }"),
+        ),
+        (
+            "device-before-login.toml",
+            &SMALL.replace("{ logout = {} }", "{ logout = { device = \"phone\" } }"),
+        ),
+        (
+            "replay-unknown.toml",
+            &SMALL.replace(
+                "{ logout = {} }",
+                "{ replay = { cookie = \"x\", count = 1, every = \"1m\" } }",
+            ),
+        ),
+        (
+            "fraction.toml",
+            &format!(
+                "{SMALL}\n[[event]]\nat = \"1m\"\nrevoke = {{ cohort = \"u\", fraction = 1.5 }}\n"
+            ),
+        ),
+        (
+            "cohort.toml",
+            &format!(
+                "{SMALL}\n[[event]]\nat = \"1m\"\nrevoke = {{ cohort = \"v\", fraction = 0.5 }}\n"
+            ),
+        ),
+        (
+            "option.toml",
+            &format!("{SMALL}\n[[strategy]]\nname = \"jwt\"\nupdate_age = \"1d\"\n"),
+        ),
+        (
+            "store.toml",
+            &format!("{SMALL}\n[[strategy]]\nname = \"jwt\"\nstore = \"mongodb://x\"\n"),
+        ),
+        (
+            "huge.toml",
+            &SMALL.replace("users = 3", "users = 99999999999999999999999"),
+        ),
+        (
+            "jitter.toml",
+            &SMALL.replace("every = \"1m\"", "every = \"1m\", jitter = 2.0"),
+        ),
+    ];
+    for (name, text) in cases {
+        let file = write(&dir, name, text);
+        let stderr = assert_clean_error(&["validate", &file], 2);
+        assert!(
+            stderr.starts_with(&format!("error: {file}:")),
+            "{name}: {stderr}"
+        );
+    }
+    assert_clean_error(&["bench", "--no-save", "no-such-scenario"], 2);
+    assert_clean_error(
+        &[
+            "bench",
+            "--no-save",
+            "--store",
+            "mysql://db",
+            "logout-replay",
+        ],
+        2,
+    );
+}
+
+#[test]
+fn bench_saves_results_without_overwriting() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "small.toml", SMALL);
+    let results = dir.path().join("results");
+    for _ in 0..2 {
+        authcmp()
+            .args(["bench", &file, "--results-dir", results.to_str().unwrap()])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("authjs-database"))
+            .stderr(predicate::str::contains("saved "));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(results.join("small"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 12, "{names:?}");
+    for ext in [
+        "json",
+        "md",
+        "csv",
+        "html",
+        "-latency.svg",
+        "-revocation.svg",
+    ] {
+        assert_eq!(
+            names.iter().filter(|n| n.ends_with(ext)).count(),
+            2,
+            "{names:?}"
+        );
+    }
+    assert!(
+        !names.iter().any(|n| n.starts_with('.')),
+        "temporary file left: {names:?}"
+    );
+    let json = names.iter().find(|n| n.ends_with(".json")).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("small").join(json)).unwrap())
+            .unwrap();
+    assert_eq!(report["scenario"]["name"], "small");
+    assert_eq!(
+        report["strategies"].as_array().unwrap().len(),
+        authcmp::strategy::KINDS.len()
+    );
+    assert_eq!(report["scenario"]["sha256"].as_str().unwrap().len(), 64);
+    common::assert_results_valid(&results);
+}
+
+#[test]
+fn formats_print_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "small.toml", SMALL);
+    let json = authcmp()
+        .args(["bench", "--no-save", "--format", "json", &file])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["strategies"][0]["requests"]["verifies"], 15);
+    let csv = authcmp()
+        .args([
+            "bench",
+            "--no-save",
+            "--format",
+            "csv",
+            "--strategy",
+            "jwt",
+            &file,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.starts_with("label,strategy,store,verifies"));
+    authcmp()
+        .args(["bench", "--no-save", "--format", "markdown", &file])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "| strategy | relative reads/p50 | store reads / request |",
+        ));
+}
+
+#[test]
+fn table_has_no_color_codes_when_piped() {
+    authcmp()
+        .env("NO_COLOR", "1")
+        .args(["bench", "--no-save", "profile-update"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\u{1b}[").not())
+        .stdout(predicate::str::contains("verify"));
+}
+
+#[test]
+fn unwritable_results_dir_fails_before_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = write(&dir, "file", "not a folder");
+    let stderr = assert_clean_error(&["bench", "logout-replay", "--results-dir", &blocker], 3);
+    assert!(stderr.contains("is not writable"), "{stderr}");
+}
+
+#[test]
+fn list_shows_strategies_and_scenarios() {
+    authcmp()
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("authjs-database"))
+        .stdout(predicate::str::contains("logout-replay"))
+        .stdout(predicate::str::contains("profile-update"));
+}
+
+#[test]
+fn validate_accepts_shipped_scenarios() {
+    for name in ["default", "logout-replay", "profile-update"] {
+        let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+        authcmp()
+            .args(["validate", &path])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(": ok"));
+    }
+}
+
+#[test]
+fn help_states_units() {
+    authcmp()
+        .args(["bench", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--seed <N>"))
+        .stdout(predicate::str::contains("--results-dir <DIR>"));
+}
