@@ -5,7 +5,7 @@
 //! strategy has its own clients (cookie jars) and trackers, because the
 //! same request can be accepted by one strategy and rejected by another.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::time::Instant;
 
 use crate::cookie::{CookieJar, Holder, SetCookie};
@@ -95,20 +95,35 @@ struct Lane {
     setup: Setup,
     strategy: Box<dyn Strategy>,
     metrics: Metrics,
-    users: HashMap<u64, Vec<Option<Client>>>,
+    users: FxHashMap<u64, Vec<Option<Client>>>,
 }
 
-/// Profile revision of users who changed their profile, shared by lanes.
+/// Current profile of each active user, shared by lanes and built once
+/// per user rather than once per event.
 struct Profiles {
-    revisions: HashMap<u64, u32>,
+    active: FxHashMap<u64, (u32, Profile)>,
     /// Name padding of each cohort.
     padding: Vec<usize>,
 }
 
 impl Profiles {
-    fn current(&self, user: u64, cohort: usize) -> Profile {
-        let revision = self.revisions.get(&user).copied().unwrap_or(0);
-        Profile::generated(user, revision, self.padding[cohort])
+    fn current(&mut self, user: u64, cohort: usize) -> &Profile {
+        let padding = self.padding[cohort];
+        &self
+            .active
+            .entry(user)
+            .or_insert_with(|| (0, Profile::generated(user, 0, padding)))
+            .1
+    }
+
+    fn change(&mut self, user: u64, cohort: usize) {
+        let padding = self.padding[cohort];
+        let entry = self
+            .active
+            .entry(user)
+            .or_insert_with(|| (0, Profile::generated(user, 0, padding)));
+        entry.0 += 1;
+        entry.1 = Profile::generated(user, entry.0, padding);
     }
 }
 
@@ -136,11 +151,11 @@ pub fn run_with_progress(
             setup: setup.clone(),
             strategy,
             metrics: Metrics::new(),
-            users: HashMap::new(),
+            users: FxHashMap::default(),
         });
     }
     let mut profiles = Profiles {
-        revisions: HashMap::new(),
+        active: FxHashMap::default(),
         padding: scenario.cohorts.iter().map(|c| c.name_padding).collect(),
     };
     let mut workload = Workload::new(scenario, seed);
@@ -153,17 +168,21 @@ pub fn run_with_progress(
             requests += 1;
         }
         if let Action::UpdateProfile { .. } = event.action {
-            *profiles.revisions.entry(event.user).or_insert(0) += 1;
+            profiles.change(event.user, event.cohort);
         }
+        let profile = match event.action {
+            Action::Revoke { .. } => None,
+            _ => Some(profiles.current(event.user, event.cohort)),
+        };
         for lane in &mut lanes {
-            lane.apply(scenario, &event, &profiles)
+            lane.apply(scenario, &event, profile)
                 .map_err(|source| EngineError {
                     label: lane.setup.label.clone(),
                     source,
                 })?;
         }
         if let Action::Finish = event.action {
-            profiles.revisions.remove(&event.user);
+            profiles.active.remove(&event.user);
         }
         progress(events);
     }
@@ -203,7 +222,7 @@ impl Lane {
         &mut self,
         scenario: &Scenario,
         event: &Event,
-        profiles: &Profiles,
+        profile: Option<&Profile>,
     ) -> Result<(), StoreError> {
         let now = event.at;
         match &event.action {
@@ -214,19 +233,17 @@ impl Lane {
             }
             _ => {}
         }
+        let profile = profile.expect("user events come with the user's profile");
         if !self.users.contains_key(&event.user) {
-            self.strategy
-                .store()
-                .seed_user(&profiles.current(event.user, event.cohort))?;
+            self.strategy.store().seed_user(profile)?;
             let jars = scenario.cohorts[event.cohort].jars.len();
             self.users
                 .insert(event.user, (0..jars).map(|_| None).collect());
         }
-        let profile = profiles.current(event.user, event.cohort);
         match event.action {
-            Action::Login { device } => self.login(&profile, device, now),
-            Action::Request { device } => self.request(&profile, device, now),
-            Action::UpdateProfile { device } => self.update_profile(&profile, device, now),
+            Action::Login { device } => self.login(profile, device, now),
+            Action::Request { device } => self.request(profile, device, now),
+            Action::UpdateProfile { device } => self.update_profile(profile, device, now),
             Action::Logout { device } => self.logout(event.user, device, now),
             Action::CopyCookie { device, to } => {
                 self.copy(event.user, device, to);
@@ -488,7 +505,7 @@ impl Lane {
 
 /// The client a user's earlier step created.
 fn existing_client(
-    users: &mut HashMap<u64, Vec<Option<Client>>>,
+    users: &mut FxHashMap<u64, Vec<Option<Client>>>,
     user: u64,
     jar: JarId,
 ) -> &mut Client {

@@ -5,6 +5,7 @@
 //! Data flows scenario -> workload -> engine -> strategy -> store ->
 //! metrics -> report, a module each.
 
+pub mod calibrate;
 pub mod cli;
 pub mod compare;
 pub mod cookie;
@@ -15,5 +16,7 @@ pub mod scaffold;
 pub mod scenario;
 pub mod store;
 pub mod strategy;
+pub mod sweep;
 pub mod time;
+pub mod token;
 pub mod workload;

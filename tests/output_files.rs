@@ -48,7 +48,7 @@ fn count(texts: &[String], expected: &str) -> usize {
 #[test]
 fn latency_svg_has_series_per_strategy() {
     let dir = tempfile::tempdir().unwrap();
-    let svg = only_file(&saved_run(dir.path()), "-latency.svg");
+    let svg = only_file(&saved_run(dir.path()), ".latency.svg");
     let document = roxmltree::Document::parse(&svg).unwrap();
     assert_eq!(document.root_element().tag_name().name(), "svg");
     assert_eq!(document.root_element().attribute("width"), Some("800"));
@@ -78,7 +78,7 @@ fn latency_svg_has_series_per_strategy() {
 #[test]
 fn revocation_svg_has_series_per_strategy() {
     let dir = tempfile::tempdir().unwrap();
-    let svg = only_file(&saved_run(dir.path()), "-revocation.svg");
+    let svg = only_file(&saved_run(dir.path()), ".revocation.svg");
     let document = roxmltree::Document::parse(&svg).unwrap();
     let texts = texts(&document);
     for label in LABELS {

@@ -6,7 +6,7 @@ use crate::time::Span;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table};
 
-use super::{format_delays, format_micros, format_ratio, Report, StrategyFigures};
+use super::{format_delays, format_micros, format_ratio, Delay, Report, StrategyFigures};
 
 /// Column headers, each with its unit.
 pub(crate) const HEADERS: &[&str] = &[
@@ -44,7 +44,8 @@ pub(crate) const LEGEND: &[&str] = &[
     "  and is exact for the scenario and seed.",
     "revocation delay: virtual time from a sign-out or ban until a copied or still-held",
     "  cookie is first rejected; never = still accepted at its last use; probes = how",
-    "  far apart the presentations around that rejection were.",
+    "  far apart the presentations around that rejection were; last accept = latest",
+    "  accept of a revoked cookie, when a node's cache accepted it after a rejection.",
     "stale accepts: requests accepted with an already revoked credential.",
     "profile staleness: time until each signed-in device sees a profile change.",
     "store ops/s: every store operation of the run over its virtual duration.",
@@ -66,6 +67,15 @@ pub(crate) fn row_cells(report: &Report, s: &StrategyFigures) -> Vec<String> {
         )
     } else {
         revocation
+    };
+    // A credential accepted again after its first rejection (a cache on
+    // another node) is revoked everywhere only at its last accept.
+    let revocation = match s.revocation.max_delay_ms {
+        Some(Delay::Ms(max)) if s.revocation.last_accept_ms > max => format!(
+            "{revocation}\nlast accept +{}",
+            Span(s.revocation.last_accept_ms).rounded()
+        ),
+        _ => revocation,
     };
     vec![
         s.label.clone(),
@@ -195,7 +205,19 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
         out.push_str(line);
         out.push('\n');
     }
+    out.push_str(&harness_line(report));
+    out.push('\n');
     out
+}
+
+/// One line on the run's wall time against the time inside timed calls.
+pub fn harness_line(report: &Report) -> String {
+    format!(
+        "run: {:.2} s wall, {:.2} s inside timed sign-in and verify calls (wall/timed {:.2}x)",
+        report.run.wall_ms / 1e3,
+        report.run.timed_ms / 1e3,
+        report.run.wall_per_timed,
+    )
 }
 
 fn transposed(report: &Report, style: TableStyle) -> Table {

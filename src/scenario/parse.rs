@@ -460,11 +460,10 @@ impl Checker<'_> {
         if !(fraction > 0.0 && fraction <= 1.0) {
             return Err(self.at(&revoke.fraction, "fraction", format!("{fraction} is out of range; use a fraction above 0 and at most 1, such as 0.05 for 5%")));
         }
-        let users = ((cohorts[index].users as f64) * fraction).round().max(1.0) as u64;
         Ok(GlobalEvent {
             at,
             revoke_cohort: index,
-            revoke_users: users.min(cohorts[index].users),
+            revoke_fraction: fraction,
         })
     }
 
@@ -472,6 +471,7 @@ impl Checker<'_> {
         if raws.is_empty() {
             return Ok(strategy::KINDS
                 .iter()
+                .filter(|k| k.compared)
                 .filter_map(|k| Setup::with_defaults(k.name))
                 .collect());
         }
@@ -555,6 +555,7 @@ impl Checker<'_> {
                 set(&mut o.secret, values.secret);
                 set(&mut o.secure, values.secure);
             }
+            Options::Noop => {}
         }
         let store = match &raw.store {
             Some(url) => StoreUrl::parse(url.get_ref()).map_err(|m| self.at(url, "store", m))?,
@@ -831,4 +832,95 @@ fn key_before(text: &str, span: &Range<usize>) -> Option<String> {
         .rev()
         .collect();
     is_key(&key).then_some(key)
+}
+
+/// Re-validates one strategy of a scenario with `key = value` set in its
+/// table, and returns that strategy's setup.
+///
+/// `selector` is a label, or a kind name. A kind name that no table has
+/// gets a new table with the kind's defaults. The scenario is rebuilt as
+/// TOML and parsed again, so the value passes the same checks as in a
+/// file. Errors are messages without a file position, since the
+/// rebuilt text is not the user's file.
+pub fn strategy_with_key(
+    text: &str,
+    selector: &str,
+    key: &str,
+    value: toml::Value,
+) -> Result<Setup, String> {
+    let mut root: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+    let tables = root
+        .entry("strategy")
+        .or_insert_with(|| toml::Value::Array(Vec::new()))
+        .as_array_mut()
+        .ok_or("`strategy` is not an array of tables")?;
+    let label_of = |table: &toml::Value| {
+        let field = |name: &str| table.get(name).and_then(toml::Value::as_str);
+        field("label").or(field("name")).unwrap_or("").to_string()
+    };
+    let matching: Vec<usize> = (0..tables.len())
+        .filter(|&i| {
+            label_of(&tables[i]) == selector
+                || tables[i].get("name").and_then(toml::Value::as_str) == Some(selector)
+        })
+        .collect();
+
+    let index = match matching.as_slice() {
+        [index] => *index,
+        [] if strategy::kind(selector).is_some() => {
+            let mut table = toml::Table::new();
+            table.insert("name".into(), selector.into());
+            tables.push(toml::Value::Table(table));
+            tables.len() - 1
+        }
+        [] => {
+            let labels: Vec<String> = tables.iter().map(label_of).collect();
+            return Err(format!(
+                "unknown strategy \"{selector}\"; valid names: {} (labels in the scenario: {})",
+                strategy::kind_names(),
+                labels.join(", ")
+            ));
+        }
+        several => {
+            let labels: Vec<String> = several.iter().map(|&i| label_of(&tables[i])).collect();
+            return Err(format!(
+                "\"{selector}\" matches {} strategies; name one by its label: {}",
+                several.len(),
+                labels.join(", ")
+            ));
+        }
+    };
+
+    let kind_name = tables[index]
+        .get("name")
+        .and_then(toml::Value::as_str)
+        .unwrap_or(selector)
+        .to_string();
+    let kind = strategy::kind(&kind_name).ok_or(format!("unknown strategy \"{kind_name}\""))?;
+    if !kind.keys.contains(&key) {
+        return Err(format!(
+            "key `{key}` does not apply to strategy `{kind_name}`; it accepts: {}",
+            kind.keys.join(", ")
+        ));
+    }
+
+    let label = label_of(&tables[index]);
+    let table = tables[index]
+        .as_table_mut()
+        .ok_or("a `strategy` entry is not a table")?;
+    table.insert(key.to_string(), value);
+    let rebuilt = toml::to_string(&root).map_err(|e| e.to_string())?;
+    let scenario = parse("--param", &rebuilt).map_err(|e| match e {
+        ScenarioError::Invalid { message, .. } => message
+            .strip_prefix(&format!("key `{key}`: "))
+            .map_or(message.clone(), str::to_string),
+        other => other.to_string(),
+    })?;
+    scenario
+        .strategies
+        .into_iter()
+        .find(|s| s.label == label)
+        .ok_or(format!(
+            "strategy \"{label}\" is missing after setting `{key}`"
+        ))
 }

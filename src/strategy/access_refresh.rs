@@ -58,7 +58,8 @@ impl AccessRefreshOptions {
         ]
     }
 
-    fn names(&self) -> (&'static str, &'static str) {
+    /// Names of the access and the refresh cookie.
+    pub fn names(&self) -> (&'static str, &'static str) {
         if self.secure {
             ("__Secure-access_token", "__Secure-refresh_token")
         } else {
@@ -99,6 +100,10 @@ impl AccessRefresh {
             options,
             store,
         }
+    }
+
+    pub fn signer(&self) -> &Signer {
+        &self.signer
     }
 
     fn access_cookie(&self, profile: &Profile, now: Millis) -> SetCookie {

@@ -11,6 +11,7 @@
 //! verify latency excludes that per-call cost.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::jose::{self, ContentKey, Enc, JweError};
@@ -112,6 +113,13 @@ pub struct SessionClaims {
 }
 
 impl SessionClaims {
+    /// Parses a decrypted payload, rejecting one that is not a claims set
+    /// with a numeric `exp`.
+    pub fn from_payload(payload: &[u8]) -> Result<Self, Rejection> {
+        serde_json::from_slice(payload)
+            .map_err(|e| Rejection::Invalid(format!("claims are not a valid JWT claims set: {e}")))
+    }
+
     /// The claims the default `jwt` callback makes from a user at sign-in.
     pub fn for_profile(profile: &Profile) -> Self {
         SessionClaims {
@@ -183,11 +191,22 @@ impl Codec {
         let payload = self
             .decrypt(token)
             .map_err(|e| Rejection::Invalid(e.to_string()))?;
-        let claims: SessionClaims = serde_json::from_slice(&payload).map_err(|e| {
-            Rejection::Invalid(format!("claims are not a valid JWT claims set: {e}"))
-        })?;
-        check_time_claims(&claims, now)?;
+        let claims = SessionClaims::from_payload(&payload)?;
+        check_time_claims(&claims, unix_seconds(now))?;
         Ok(claims)
+    }
+
+    /// Encodes any claims set as `jwt.encode` does at Unix second `now_s`:
+    /// sets `iat`, `exp` = now + maxAge and a fresh `jti`. Keys already
+    /// present keep their position, as in the JavaScript object `jose`
+    /// serializes, and every other key is kept.
+    pub fn encode_json_at(&self, claims: &mut Map<String, Value>, now_s: i64) -> String {
+        let max_age_s = (self.options.max_age / SECOND) as i64;
+        claims.insert("iat".into(), now_s.into());
+        claims.insert("exp".into(), now_s.saturating_add(max_age_s).into());
+        claims.insert("jti".into(), Uuid::new_v4().to_string().into());
+        let payload = serde_json::to_vec(claims).expect("a JSON map serializes");
+        self.encode_key.encrypt(&payload)
     }
 
     /// Decrypts a token without checking its claims, returning the payload.
@@ -209,10 +228,10 @@ impl Codec {
     }
 }
 
-/// Checks `exp` and `nbf` as `jose` does with a 15 s clock tolerance:
-/// expired once `exp <= now - 15`, not yet valid while `nbf > now + 15`.
-fn check_time_claims(claims: &SessionClaims, now: Millis) -> Result<(), Rejection> {
-    let now_s = unix_seconds(now);
+/// Checks `exp` and `nbf` at Unix second `now_s` as `jose` does with a
+/// 15 s clock tolerance: expired once `exp <= now - 15`, not yet valid
+/// while `nbf > now + 15`.
+pub fn check_time_claims(claims: &SessionClaims, now_s: i64) -> Result<(), Rejection> {
     let tolerance = (FIFTEEN_SECONDS / SECOND) as i64;
     if claims.exp <= now_s - tolerance {
         return Err(Rejection::Expired);

@@ -15,6 +15,7 @@
 
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::keys::{key_pair, KeyPair};
@@ -134,10 +135,14 @@ impl Signer {
 
     /// Verifies a token's signature and time claims at `now`.
     pub fn check(&self, token: &str, now: Millis) -> Result<Claims, Rejection> {
+        self.check_at(token, unix_seconds(now))
+    }
+
+    /// Verifies a token's signature and time claims at Unix second `now_s`.
+    pub fn check_at(&self, token: &str, now_s: i64) -> Result<Claims, Rejection> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.validation)
             .map_err(|e| Rejection::Invalid(format!("invalid token: {e}")))?;
         let claims = data.claims;
-        let now_s = unix_seconds(now);
         let leeway = (self.leeway / SECOND) as i64;
         if claims.exp < now_s - leeway {
             return Err(Rejection::Expired);
@@ -146,6 +151,17 @@ impl Signer {
             return Err(Rejection::Invalid("token is not valid yet (nbf)".into()));
         }
         Ok(claims)
+    }
+
+    /// Signs arbitrary claims at Unix second `now_s`, setting `iat`, `exp`
+    /// and a fresh `jti` and keeping the other claims in their order.
+    pub fn sign_json_at(&self, claims: &mut Map<String, Value>, now_s: i64) -> String {
+        let lifetime_s = (self.lifetime / SECOND) as i64;
+        claims.insert("iat".into(), now_s.into());
+        claims.insert("exp".into(), now_s.saturating_add(lifetime_s).into());
+        claims.insert("jti".into(), Uuid::new_v4().to_string().into());
+        jsonwebtoken::encode(&self.header, claims, &self.keys.encoding)
+            .expect("signing with a key of the header's algorithm cannot fail")
     }
 
     /// Virtual time at which no token issued up to `now` is accepted any more.
@@ -178,6 +194,16 @@ impl Jwt {
 
     pub fn signer(&self) -> &Signer {
         &self.signer
+    }
+
+    /// Signs arbitrary claims at Unix second `now_s`; see [`Signer::sign_json_at`].
+    pub fn sign_json_at(&self, claims: &mut Map<String, Value>, now_s: i64) -> String {
+        self.signer.sign_json_at(claims, now_s)
+    }
+
+    /// Verifies a token at Unix second `now_s`; see [`Signer::check_at`].
+    pub fn check_at(&self, token: &str, now_s: i64) -> Result<Claims, Rejection> {
+        self.signer.check_at(token, now_s)
     }
 
     fn issue(&self, profile: &Profile, now: Millis) -> Vec<SetCookie> {

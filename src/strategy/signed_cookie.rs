@@ -148,6 +148,11 @@ impl SignedCookie {
 
     /// Signs the session for `profile` at `now`.
     pub fn sign(&self, profile: &Profile, now: Millis) -> String {
+        self.sign_at(profile, unix_seconds(now))
+    }
+
+    /// Signs the session for `profile` at Unix second `now_s`.
+    pub fn sign_at(&self, profile: &Profile, now_s: i64) -> String {
         let session = Session {
             user_id: profile.id.to_string(),
             backend: "django.contrib.auth.backends.ModelBackend".to_string(),
@@ -158,16 +163,18 @@ impl SignedCookie {
         };
         let payload =
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&session).expect("sessions serialize"));
-        let signed = format!(
-            "{payload}:{}",
-            base62_encode(unix_seconds(now).max(0) as u64)
-        );
+        let signed = format!("{payload}:{}", base62_encode(now_s.max(0) as u64));
         let signature = URL_SAFE_NO_PAD.encode(self.mac(signed.as_bytes()).finalize().into_bytes());
         format!("{signed}:{signature}")
     }
 
     /// Checks signature, age and password hash of a cookie value.
     pub fn check(&self, value: &str, now: Millis) -> Result<Identity, Rejection> {
+        self.check_at(value, unix_seconds(now))
+    }
+
+    /// Checks a cookie value at Unix second `now_s`.
+    pub fn check_at(&self, value: &str, now_s: i64) -> Result<Identity, Rejection> {
         let invalid = |reason: &str| Rejection::Invalid(reason.to_string());
         let (signed, signature) = value
             .rsplit_once(':')
@@ -183,7 +190,7 @@ impl SignedCookie {
             .ok_or_else(|| invalid("no timestamp"))?;
         let signed_at =
             base62_decode(timestamp).ok_or_else(|| invalid("timestamp is not base62"))?;
-        let age = unix_seconds(now) - i64::try_from(signed_at).unwrap_or(i64::MAX);
+        let age = now_s.saturating_sub(i64::try_from(signed_at).unwrap_or(i64::MAX));
         if age > (self.options.max_age / 1_000) as i64 {
             return Err(Rejection::Expired);
         }
