@@ -7,10 +7,12 @@
 
 pub mod calibrate;
 pub mod cli;
+pub mod compare;
 pub mod cookie;
 pub mod engine;
 pub mod metrics;
 pub mod report;
+pub mod scaffold;
 pub mod scenario;
 pub mod store;
 pub mod strategy;
