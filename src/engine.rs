@@ -5,7 +5,7 @@
 //! strategy has its own clients (cookie jars) and trackers, because the
 //! same request can be accepted by one strategy and rejected by another.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -58,6 +58,8 @@ struct Watch {
     last_accept: Option<Millis>,
     /// Whether the credential was rejected since its revocation.
     rejected: bool,
+    /// Index of the credential's probe sample in the metrics, if sampled.
+    sample: Option<usize>,
 }
 
 /// One client of one user: a device, or a copy of a device's cookies.
@@ -94,37 +96,64 @@ struct Lane {
     setup: Setup,
     strategy: Box<dyn Strategy>,
     metrics: Metrics,
-    users: HashMap<u64, Vec<Option<Client>>>,
+    users: FxHashMap<u64, Vec<Option<Client>>>,
 }
 
-/// Profile revision of users who changed their profile, shared by lanes.
+/// Current profile of each active user, shared by lanes and built once
+/// per user rather than once per event.
 struct Profiles {
-    revisions: HashMap<u64, u32>,
+    active: FxHashMap<u64, (u32, Profile)>,
     /// Name padding of each cohort.
     padding: Vec<usize>,
 }
 
 impl Profiles {
-    fn current(&self, user: u64, cohort: usize) -> Profile {
-        let revision = self.revisions.get(&user).copied().unwrap_or(0);
-        Profile::generated(user, revision, self.padding[cohort])
+    fn current(&mut self, user: u64, cohort: usize) -> &Profile {
+        let padding = self.padding[cohort];
+        &self
+            .active
+            .entry(user)
+            .or_insert_with(|| (0, Profile::generated(user, 0, padding)))
+            .1
+    }
+
+    fn change(&mut self, user: u64, cohort: usize) {
+        let padding = self.padding[cohort];
+        let entry = self
+            .active
+            .entry(user)
+            .or_insert_with(|| (0, Profile::generated(user, 0, padding)));
+        entry.0 += 1;
+        entry.1 = Profile::generated(user, entry.0, padding);
     }
 }
 
 /// Replays `scenario` with `seed` against every setup.
 pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult, EngineError> {
+    run_with_progress(scenario, setups, seed, &mut |_| {})
+}
+
+/// Replays like [`run`], calling `progress` with the count of events run
+/// so far after each event.
+pub fn run_with_progress(
+    scenario: &Scenario,
+    setups: &[Setup],
+    seed: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<RunResult, EngineError> {
     let never = AtomicBool::new(false);
-    let result = run_until(scenario, setups, seed, &never)?;
+    let result = run_until(scenario, setups, seed, &never, progress)?;
     Ok(result.expect("a run whose stop flag is never set runs to its end"))
 }
 
-/// Replays like [`run`], checking `stop` before each event. Returns
-/// `Ok(None)` when `stop` was set before the last event.
+/// Replays like [`run_with_progress`], checking `stop` before each event.
+/// Returns `Ok(None)` when `stop` was set before the last event.
 pub fn run_until(
     scenario: &Scenario,
     setups: &[Setup],
     seed: u64,
     stop: &AtomicBool,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<Option<RunResult>, EngineError> {
     let started = Instant::now();
     let mut lanes = Vec::with_capacity(setups.len());
@@ -137,11 +166,11 @@ pub fn run_until(
             setup: setup.clone(),
             strategy,
             metrics: Metrics::new(),
-            users: HashMap::new(),
+            users: FxHashMap::default(),
         });
     }
     let mut profiles = Profiles {
-        revisions: HashMap::new(),
+        active: FxHashMap::default(),
         padding: scenario.cohorts.iter().map(|c| c.name_padding).collect(),
     };
     let mut workload = Workload::new(scenario, seed);
@@ -157,18 +186,23 @@ pub fn run_until(
             requests += 1;
         }
         if let Action::UpdateProfile { .. } = event.action {
-            *profiles.revisions.entry(event.user).or_insert(0) += 1;
+            profiles.change(event.user, event.cohort);
         }
+        let profile = match event.action {
+            Action::Revoke { .. } => None,
+            _ => Some(profiles.current(event.user, event.cohort)),
+        };
         for lane in &mut lanes {
-            lane.apply(scenario, &event, &profiles)
+            lane.apply(scenario, &event, profile)
                 .map_err(|source| EngineError {
                     label: lane.setup.label.clone(),
                     source,
                 })?;
         }
         if let Action::Finish = event.action {
-            profiles.revisions.remove(&event.user);
+            profiles.active.remove(&event.user);
         }
+        progress(events);
     }
     let mut results = Vec::with_capacity(lanes.len());
     for mut lane in lanes {
@@ -206,7 +240,7 @@ impl Lane {
         &mut self,
         scenario: &Scenario,
         event: &Event,
-        profiles: &Profiles,
+        profile: Option<&Profile>,
     ) -> Result<(), StoreError> {
         let now = event.at;
         match &event.action {
@@ -217,19 +251,17 @@ impl Lane {
             }
             _ => {}
         }
+        let profile = profile.expect("user events come with the user's profile");
         if !self.users.contains_key(&event.user) {
-            self.strategy
-                .store()
-                .seed_user(&profiles.current(event.user, event.cohort))?;
+            self.strategy.store().seed_user(profile)?;
             let jars = scenario.cohorts[event.cohort].jars.len();
             self.users
                 .insert(event.user, (0..jars).map(|_| None).collect());
         }
-        let profile = profiles.current(event.user, event.cohort);
         match event.action {
-            Action::Login { device } => self.login(&profile, device, now),
-            Action::Request { device } => self.request(&profile, device, now),
-            Action::UpdateProfile { device } => self.update_profile(&profile, device, now),
+            Action::Login { device } => self.login(profile, device, now),
+            Action::Request { device } => self.request(profile, device, now),
+            Action::UpdateProfile { device } => self.update_profile(profile, device, now),
             Action::Logout { device } => self.logout(event.user, device, now),
             Action::CopyCookie { device, to } => {
                 self.copy(event.user, device, to);
@@ -344,7 +376,7 @@ impl Lane {
                     client.jar.clear();
                     Ok(())
                 } else {
-                    // Nobody revoked this credential: the user signs in again.
+                    // The credential was not revoked, so it expired: the user signs in again.
                     self.metrics.forced_sign_ins += 1;
                     self.login(profile, device, now)
                 }
@@ -429,7 +461,7 @@ impl Lane {
             .flatten()
         {
             if copy.source == Some((device, credential)) && copy.watch.is_none() {
-                copy.watch = Some(Watch::new(now));
+                copy.watch = Some(Watch::new(now, self.metrics.revocation.start_sample(now)));
                 self.metrics.revocation.tracked += 1;
             }
         }
@@ -462,7 +494,7 @@ impl Lane {
                     client.signed_in
                 };
                 if live && client.watch.is_none() {
-                    client.watch = Some(Watch::new(now));
+                    client.watch = Some(Watch::new(now, self.metrics.revocation.start_sample(now)));
                     self.metrics.revocation.tracked += 1;
                 }
             }
@@ -491,7 +523,7 @@ impl Lane {
 
 /// The client a user's earlier step created.
 fn existing_client(
-    users: &mut HashMap<u64, Vec<Option<Client>>>,
+    users: &mut FxHashMap<u64, Vec<Option<Client>>>,
     user: u64,
     jar: JarId,
 ) -> &mut Client {
@@ -501,11 +533,12 @@ fn existing_client(
 }
 
 impl Watch {
-    fn new(revoked_at: Millis) -> Self {
+    fn new(revoked_at: Millis, sample: Option<usize>) -> Self {
         Watch {
             revoked_at,
             last_accept: None,
             rejected: false,
+            sample,
         }
     }
 }
@@ -514,6 +547,7 @@ impl Watch {
 fn note_accept(m: &mut Metrics, watch: &mut Watch, now: Millis) {
     watch.last_accept = Some(now);
     m.revocation.stale_accepts += 1;
+    m.revocation.present(watch.sample, now, true);
     m.revocation.last_accept = m.revocation.last_accept.max(now - watch.revoked_at);
 }
 
@@ -521,6 +555,7 @@ fn note_accept(m: &mut Metrics, watch: &mut Watch, now: Millis) {
 /// presentations are still tracked: a cache on another node can accept
 /// the credential again after one node rejected it.
 fn note_rejection(m: &mut Metrics, watch: &mut Watch, now: Millis) {
+    m.revocation.present(watch.sample, now, false);
     if watch.rejected {
         return;
     }

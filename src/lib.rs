@@ -5,13 +5,16 @@
 //! Data flows scenario -> workload -> engine -> strategy -> store ->
 //! metrics -> report, a module each.
 
+pub mod calibrate;
 pub mod cli;
+pub mod compare;
 pub mod cookie;
 pub mod engine;
 pub mod interrupt;
 pub mod limits;
 pub mod metrics;
 pub mod report;
+pub mod scaffold;
 pub mod scenario;
 pub mod store;
 pub mod strategy;

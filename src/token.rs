@@ -63,6 +63,7 @@ pub fn configure(options: &mut Options, settings: &TokenSettings) -> Result<(), 
         ));
     }
     match options {
+        Options::Noop => return Err(noop_error()),
         Options::AuthjsDatabase(o) => {
             if settings.secret.is_some() {
                 return Err(unsupported(
@@ -147,6 +148,7 @@ pub fn issue(
     at: i64,
 ) -> Result<Issued, TokenError> {
     match options {
+        Options::Noop => Err(noop_error()),
         Options::CachedSession(o) => issue(&Options::AuthjsDatabase(o.session.clone()), claims, at),
         Options::AuthjsDatabase(o) => {
             if claims.is_some() {
@@ -301,6 +303,7 @@ pub fn verify(options: &Options, cookie: &str, at: i64) -> Result<Verdict, Token
     };
     verdict.bytes = value.len();
     match options {
+        Options::Noop => return Err(noop_error()),
         Options::CachedSession(o) => {
             let mut strategy = AuthjsDatabase::new(o.session.clone(), open_store()?);
             let result = strategy
@@ -364,7 +367,15 @@ pub fn cookie_name(options: &Options) -> &'static str {
         Options::AccessRefresh(o) => o.names().0,
         Options::CachedSession(o) => crate::strategy::database::cookie_name(o.session.secure),
         Options::SignedCookie(o) => o.cookie_name(),
+        Options::Noop => "noop",
     }
+}
+
+fn noop_error() -> TokenError {
+    TokenError::Usage(
+        "noop issues no credential to inspect: it only measures the harness; pick another strategy"
+            .into(),
+    )
 }
 
 /// Claims the default `jwt` callback of Auth.js makes for user 1.

@@ -359,7 +359,11 @@ fn hostile_cookies_reject_without_panic() {
         ("empty", Vec::new()),
         ("equals", b"=;=;;=".to_vec()),
     ];
-    for strategy in authcmp::strategy::KINDS.iter().map(|k| k.name) {
+    for strategy in authcmp::strategy::KINDS
+        .iter()
+        .filter(|k| k.compared)
+        .map(|k| k.name)
+    {
         for (name, bytes) in &cases {
             let path = dir.path().join(name);
             std::fs::write(&path, bytes).unwrap();

@@ -6,12 +6,14 @@
 //! works from any folder; a path on disk wins over a built-in name.
 
 mod parse;
+mod thresholds;
 
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
 pub use parse::{parse, strategy_with_key};
+pub use thresholds::{check as check_thresholds, Failure, Limits, Thresholds};
 
 use crate::strategy::Setup;
 use crate::time::Millis;
@@ -32,6 +34,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "multi-node",
         include_str!("../../scenarios/multi-node.toml"),
     ),
+    ("scale", include_str!("../../scenarios/scale.toml")),
+    ("soak", include_str!("../../scenarios/soak.toml")),
 ];
 
 /// Where a scenario came from.
@@ -54,6 +58,8 @@ pub struct Scenario {
     pub cohorts: Vec<Cohort>,
     pub events: Vec<GlobalEvent>,
     pub strategies: Vec<Setup>,
+    /// Limits on the figures; a run that exceeds one exits 1.
+    pub thresholds: Thresholds,
     pub source: Source,
 }
 
@@ -118,7 +124,16 @@ pub struct GlobalEvent {
     /// Revokes every credential of this many users of the cohort, chosen
     /// with the scenario's seed.
     pub revoke_cohort: usize,
-    pub revoke_users: u64,
+    /// Fraction of the cohort's users revoked, above 0 and at most 1.
+    pub revoke_fraction: f64,
+}
+
+impl GlobalEvent {
+    /// Users revoked out of a cohort of `users`: the fraction rounded, at
+    /// least 1 and at most all of them.
+    pub fn revoked_count(&self, users: u64) -> u64 {
+        ((users as f64 * self.revoke_fraction).round() as u64).clamp(1, users)
+    }
 }
 
 /// Why a scenario could not be loaded.
@@ -196,6 +211,19 @@ pub fn sha256_hex(text: &str) -> String {
 }
 
 impl Scenario {
+    /// Scales every cohort so that the users add up to about `total`,
+    /// keeping their proportions; each cohort keeps at least one user.
+    pub fn scale_users(&mut self, total: u64) {
+        let current = self.users().max(1);
+        let mut next_user = 1;
+        for cohort in &mut self.cohorts {
+            let scaled = (cohort.users as f64 * total as f64 / current as f64).round() as u64;
+            cohort.users = scaled.max(1);
+            cohort.first_user = next_user;
+            next_user += cohort.users;
+        }
+    }
+
     /// Total users over every cohort.
     pub fn users(&self) -> u64 {
         self.cohorts.iter().map(|c| c.users).sum()

@@ -6,6 +6,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::thresholds::{RawLimits, Thresholds};
 use super::{sha256_hex, Cohort, GlobalEvent, JarId, Scenario, ScenarioError, Source, Step};
 use crate::limits;
 use crate::store::StoreUrl;
@@ -14,7 +15,7 @@ use crate::time::{parse_duration, Millis, SECOND};
 
 /// A duration written as a human string (`"90s"`, `"15m"`, `"30d"`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Dur(Millis);
+pub(super) struct Dur(pub(super) Millis);
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -54,6 +55,7 @@ struct RawScenario {
     events: Vec<RawEvent>,
     #[serde(default, rename = "strategy")]
     strategies: Vec<RawStrategy>,
+    thresholds: Option<RawLimits>,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +145,7 @@ struct RawStrategy {
     cache_ttl: Option<Spanned<Dur>>,
     nodes: Option<Spanned<usize>>,
     balance: Option<Spanned<String>>,
+    thresholds: Option<RawLimits>,
 }
 
 /// Strategy options after their own checks, before they meet a kind.
@@ -180,7 +183,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// Turns spans into `file:line:column` errors.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     file: &'a str,
     text: &'a str,
 }
@@ -200,7 +203,7 @@ impl Checker<'_> {
         }
     }
 
-    fn at<T>(&self, value: &Spanned<T>, key: &str, message: String) -> ScenarioError {
+    pub(super) fn at<T>(&self, value: &Spanned<T>, key: &str, message: String) -> ScenarioError {
         self.error(value.span(), format!("key `{key}`: {message}"))
     }
 
@@ -269,6 +272,16 @@ impl Checker<'_> {
             .map(|e| self.event(e, &cohorts, horizon))
             .collect::<Result<Vec<_>, _>>()?;
         let strategies = self.strategies(&raw.strategies)?;
+        let mut thresholds = Thresholds {
+            global: self.limits(raw.thresholds.as_ref())?,
+            per_strategy: Vec::new(),
+        };
+        for (raw_strategy, setup) in raw.strategies.iter().zip(&strategies) {
+            if let Some(limits) = &raw_strategy.thresholds {
+                let limits = self.limits(Some(limits))?;
+                thresholds.per_strategy.push((setup.label.clone(), limits));
+            }
+        }
         Ok(Scenario {
             name: name.clone(),
             description: raw.description,
@@ -277,6 +290,7 @@ impl Checker<'_> {
             cohorts,
             events,
             strategies,
+            thresholds,
             source: Source {
                 path: self.file.to_string(),
                 sha256: sha256_hex(self.text),
@@ -497,11 +511,10 @@ impl Checker<'_> {
         if !(fraction > 0.0 && fraction <= 1.0) {
             return Err(self.at(&revoke.fraction, "fraction", format!("{fraction} is out of range; use a fraction above 0 and at most 1, such as 0.05 for 5%")));
         }
-        let users = ((cohorts[index].users as f64) * fraction).round().max(1.0) as u64;
         Ok(GlobalEvent {
             at,
             revoke_cohort: index,
-            revoke_users: users.min(cohorts[index].users),
+            revoke_fraction: fraction,
         })
     }
 
@@ -509,6 +522,7 @@ impl Checker<'_> {
         if raws.is_empty() {
             return Ok(strategy::KINDS
                 .iter()
+                .filter(|k| k.compared)
                 .filter_map(|k| Setup::with_defaults(k.name))
                 .collect());
         }
@@ -592,6 +606,7 @@ impl Checker<'_> {
                 set(&mut o.secret, values.secret);
                 set(&mut o.secure, values.secure);
             }
+            Options::Noop => {}
         }
         let store = match &raw.store {
             Some(url) => StoreUrl::parse(url.get_ref()).map_err(|m| self.at(url, "store", m))?,

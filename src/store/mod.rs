@@ -3,8 +3,10 @@
 //! Every backend counts its own operations at this layer, so that the store
 //! reads and writes a figure reports are the ones the code path performed.
 
+mod null;
 mod sqlite;
 
+pub use null::NullStore;
 pub use sqlite::SqliteStore;
 
 use crate::time::Millis;

@@ -11,6 +11,7 @@ pub mod database;
 pub mod jose;
 pub mod jwt;
 pub mod keys;
+pub mod noop;
 pub mod signed_cookie;
 pub mod strict_json;
 
@@ -36,7 +37,7 @@ pub enum Rejection {
     UnknownSession,
     /// The session or token has expired.
     Expired,
-    /// The credential failed a check; the text says which.
+    /// The credential failed a check, which the text names.
     Invalid(String),
 }
 
@@ -108,6 +109,8 @@ pub struct Kind {
     pub summary: &'static str,
     /// Scenario keys this kind accepts besides `name`, `label` and `store`.
     pub keys: &'static [&'static str],
+    /// Whether a scenario without `[[strategy]]` tables runs this kind.
+    pub compared: bool,
 }
 
 /// Every strategy kind, in the order `authcmp list` shows them.
@@ -116,36 +119,49 @@ pub const KINDS: &[Kind] = &[
         name: "authjs-database",
         summary: "Auth.js database sessions: opaque UUID cookie, one joined store lookup per request",
         keys: &["max_age", "update_age", "secure"],
+        compared: true,
     },
     Kind {
         name: "authjs-jwt",
         summary: "Auth.js JWT sessions: encrypted JWE cookie re-issued on every request (v5 or v4 encoding)",
         keys: &["max_age", "secret", "secure", "version", "check_user"],
+        compared: true,
     },
     Kind {
         name: "jwt",
         summary: "Signed JWT (HS256, RS256, ES256, EdDSA) with a fixed lifetime; no server state",
         keys: &["lifetime", "leeway", "algorithm", "secret", "secure"],
+        compared: true,
     },
     Kind {
         name: "jwt-denylist",
         summary: "Signed JWT plus a denylist read on every request; sign-out and bans add entries",
         keys: &["lifetime", "leeway", "algorithm", "secret", "secure"],
+        compared: true,
     },
     Kind {
         name: "access-refresh",
         summary: "Short access JWT plus a rotating refresh token in the store, with reuse detection",
         keys: &["lifetime", "refresh_lifetime", "leeway", "algorithm", "secret", "secure"],
+        compared: true,
     },
     Kind {
         name: "cached-session",
         summary: "Database sessions behind a per-node cache (TTL) on several load-balanced nodes",
         keys: &["max_age", "update_age", "secure", "cache_ttl", "nodes", "balance"],
+        compared: true,
     },
     Kind {
         name: "signed-cookie",
         summary: "Session data in an HMAC-signed, timestamped cookie (Django signed_cookies style)",
         keys: &["max_age", "secret", "secure"],
+        compared: true,
+    },
+    Kind {
+        name: "noop",
+        summary: "Does no work: accepts every request with a cookie, to measure the harness itself",
+        keys: &[],
+        compared: false,
     },
 ];
 
@@ -173,6 +189,7 @@ pub enum Options {
     AccessRefresh(access_refresh::AccessRefreshOptions),
     CachedSession(cached_session::CachedSessionOptions),
     SignedCookie(signed_cookie::SignedCookieOptions),
+    Noop,
 }
 
 impl Options {
@@ -189,6 +206,7 @@ impl Options {
             "access-refresh" => Options::AccessRefresh(Default::default()),
             "cached-session" => Options::CachedSession(Default::default()),
             "signed-cookie" => Options::SignedCookie(Default::default()),
+            "noop" => Options::Noop,
             _ => return None,
         })
     }
@@ -203,6 +221,7 @@ impl Options {
             Options::AccessRefresh(_) => "access-refresh",
             Options::CachedSession(_) => "cached-session",
             Options::SignedCookie(_) => "signed-cookie",
+            Options::Noop => "noop",
         }
     }
 
@@ -215,6 +234,7 @@ impl Options {
             Options::AccessRefresh(o) => o.settings(),
             Options::CachedSession(o) => o.settings(),
             Options::SignedCookie(o) => o.settings(),
+            Options::Noop => Vec::new(),
         }
     }
 }
@@ -240,6 +260,9 @@ impl Setup {
 
     /// Opens the store and builds the strategy.
     pub fn build(&self) -> StoreResult<Box<dyn Strategy>> {
+        if let Options::Noop = self.options {
+            return Ok(Box::new(noop::Noop::new(Box::new(crate::store::NullStore))));
+        }
         let store = self.store.open(&self.label)?;
         Ok(match &self.options {
             Options::AuthjsDatabase(o) => Box::new(database::AuthjsDatabase::new(o.clone(), store)),
@@ -254,6 +277,7 @@ impl Setup {
             Options::SignedCookie(o) => {
                 Box::new(signed_cookie::SignedCookie::new(o.clone(), store))
             }
+            Options::Noop => unreachable!("noop returned above without a store"),
         })
     }
 }
