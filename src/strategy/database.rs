@@ -112,6 +112,9 @@ impl Strategy for AuthjsDatabase {
             outcome: Err(reason),
             set_cookies: delete_credential(jar, self.cookie, &self.attributes),
         };
+        // The lookup by token is an index search, not a constant-time
+        // comparison. As in Auth.js's adapters, the token is the random
+        // primary key (122 random bits), so timing reveals no secret.
         let Some((session, user)) = self.store.session_and_user(token)? else {
             return Ok(rejected(Rejection::UnknownSession));
         };
