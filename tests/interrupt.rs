@@ -79,7 +79,7 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Checks the results folder holds the short run's files, complete, and
+/// Checks the results folder contains the short run's files, complete, and
 /// nothing of the long run: no file of it and no temporary file.
 fn assert_only_short_saved(results: &Path) {
     let names = files(results);
