@@ -42,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let jar = CookieJar::from_pairs(
         Holder::Browser,
-        names.iter().map(String::as_str).zip(parts.iter().map(String::as_str)),
+        names
+            .iter()
+            .map(String::as_str)
+            .zip(parts.iter().map(String::as_str)),
     );
     STRATEGY.with(|strategy| {
         let verification = strategy

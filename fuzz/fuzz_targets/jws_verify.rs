@@ -25,7 +25,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     STRATEGIES.with(|strategies| {
-        for (strategy, cookie) in strategies.borrow_mut().iter_mut().zip(["token", "access_token"]) {
+        for (strategy, cookie) in strategies
+            .borrow_mut()
+            .iter_mut()
+            .zip(["token", "access_token"])
+        {
             let jar = CookieJar::from_pairs(Holder::Browser, [(cookie, token)]);
             let verification = strategy.verify(&jar, 0).expect("the in-memory store works");
             assert!(verification.outcome.is_err(), "accepted {token:?}");
