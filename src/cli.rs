@@ -177,7 +177,7 @@ pub enum AppError {
     Scenario(#[from] ScenarioError),
     #[error("{0}")]
     Runtime(String),
-    /// Ctrl-C stopped a run; the message says what was saved before it.
+    /// A run stopped by Ctrl-C. The message lists the results saved before it.
     #[error("{0}")]
     Interrupted(String),
 }
@@ -353,7 +353,7 @@ fn print_comparison(baseline: &Report, report: &Report, format: Format) -> bool 
     comparison.regressions() > 0
 }
 
-/// The error for a run stopped by Ctrl-C, listing the results saved before.
+/// Builds the error for a run stopped by Ctrl-C, listing the results saved before it.
 fn interrupted(scenario: &str, saved: &[PathBuf]) -> AppError {
     let kept = if saved.is_empty() {
         "no results were saved in this call".to_string()

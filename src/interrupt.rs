@@ -24,12 +24,12 @@ pub fn install() -> Result<(), String> {
     .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))
 }
 
-/// The flag the engine polls: set once a stop was requested.
+/// Returns the flag the engine polls, set once a stop was requested.
 pub fn flag() -> &'static AtomicBool {
     &REQUESTED
 }
 
-/// Whether a stop was requested.
+/// Returns whether a stop was requested.
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::Relaxed)
 }

@@ -9,13 +9,13 @@
 use crate::scenario::{Cohort, Scenario, Step};
 use crate::time::{Millis, DAY};
 
-/// Longest duration any scenario key accepts: 3650 days (about 10 years).
+/// Maximum duration any scenario key accepts: 3650 days (about 10 years).
 /// The systems modelled use lifetimes of minutes to months, and a virtual
 /// time this long stays far inside the range of Unix seconds and of
 /// JavaScript dates that token claims and cookie dates use.
 pub const MAX_DURATION: Millis = 3650 * DAY;
 
-/// Most users one cohort may have: 100 million.
+/// Maximum users per cohort: 100 million.
 pub const MAX_USERS: u64 = 100_000_000;
 
 /// Latest virtual time a cohort's script may reach when every step runs
@@ -23,7 +23,7 @@ pub const MAX_USERS: u64 = 100_000_000;
 /// times inside `u64` milliseconds.
 pub const MAX_TIMELINE: Millis = 36_500 * DAY;
 
-/// Most events a scenario may script without `--allow-large`: 20 million,
+/// Maximum events a scenario may script without `--allow-large`: 20 million,
 /// about 150 times the shipped `default.toml` (135,000 requests). Every
 /// event goes to every strategy, so this is the figure that sets run time.
 pub const MAX_EVENTS: u64 = 20_000_000;

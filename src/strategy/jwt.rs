@@ -13,7 +13,7 @@
 //! `exp < now - leeway`. Unlike `jsonwebtoken`'s default, `nbf` is checked
 //! too when present.
 //!
-//! Before `jsonwebtoken` sees a token, [`Signer::check_at`] checks its form
+//! Before `jsonwebtoken` decodes a token, [`Signer::check_at`] checks its form
 //! itself: exactly three segments, a protected header without duplicate
 //! members whose `alg` is the configured one (so `none`, in any case, and
 //! algorithm confusion such as HS256 against an RSA key fail here), and no
@@ -150,7 +150,7 @@ impl Signer {
         self.check_at(token, unix_seconds(now))
     }
 
-    /// The public key tokens are verified with; empty for HS256. See
+    /// Returns the public key that verifies tokens, empty for HS256. See
     /// [`KeyPair::public_key`] for its encoding.
     pub fn public_key(&self) -> &[u8] {
         &self.keys.public_key

@@ -22,7 +22,7 @@ pub fn algorithm(name: &str) -> Option<Algorithm> {
     ALGORITHMS.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
 }
 
-/// The JOSE name of a supported algorithm (`"HS256"`...).
+/// Returns the JOSE name of a supported algorithm (`"HS256"`...).
 pub fn algorithm_name(algorithm: Algorithm) -> &'static str {
     ALGORITHMS
         .iter()
