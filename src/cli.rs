@@ -74,9 +74,17 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
-    /// Store for every strategy: sqlite::memory: or sqlite:PATH (a file in WAL mode)
+    /// Store for every strategy: sqlite::memory:, sqlite:PATH (a file in WAL mode),
+    /// postgres://USER:PASSWORD@HOST:PORT/DB or redis://[:PASSWORD@]HOST:PORT[/DB].
+    /// Passwords are printed and saved as ***
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
+
+    /// Time allowed for connecting to a PostgreSQL or Redis store and for each
+    /// store operation, such as 500ms or 10s; a store that takes longer fails
+    /// the run with exit code 3
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub store_timeout: std::time::Duration,
 
     /// Folder that receives results/<scenario>/<UTC time>.{json,md,csv}
     #[arg(long, value_name = "DIR", default_value = "results")]
@@ -124,6 +132,13 @@ pub fn run() -> Result<ExitCode, AppError> {
     }
 }
 
+/// Parses a human duration such as `500ms`, `10s` or `1m`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|e| {
+        format!("invalid duration \"{text}\": {e}; use a value such as 500ms, 10s or 1m")
+    })
+}
+
 fn print_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`authcmp list | head`) is not an error worth reporting.
@@ -148,7 +163,10 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
     let mut plans = Vec::new();
     for name in &names {
         let scenario = scenario::load(name)?;
-        let setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
+        let mut setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
+        for setup in &mut setups {
+            setup.store = setup.store.clone().with_timeout(args.store_timeout);
+        }
         plans.push((scenario, setups));
     }
     if !args.no_save {
