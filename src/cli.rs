@@ -4,6 +4,11 @@
 //! scenario, 3 a runtime failure such as a store error or an unwritable
 //! results folder.
 
+mod calibrate;
+mod source;
+mod sweep;
+mod token;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +49,12 @@ pub enum Command {
     },
     /// List the strategies and the shipped scenarios
     List,
+    /// Issue or verify one credential, such as a cookie from your application
+    Token(token::TokenArgs),
+    /// Re-run one strategy over several values of one option and mark the trade-off front
+    Sweep(sweep::SweepArgs),
+    /// Check that a run's verify p50 agrees with an isolated measurement of each strategy
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// What `bench` writes to stdout.
@@ -97,6 +108,22 @@ pub struct BenchArgs {
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Stop the run at this virtual time (a duration such as 12h), replacing the scenario's `horizon`
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub horizon: Option<crate::time::Millis>,
+
+    /// Scale every cohort so the users add up to about N, keeping their proportions
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub users: Option<u64>,
+}
+
+/// Parses a duration argument such as `12h` for clap.
+fn parse_duration_arg(text: &str) -> Result<crate::time::Millis, String> {
+    match crate::time::parse_duration(text)? {
+        0 => Err("must be longer than 0s".to_string()),
+        ms => Ok(ms),
+    }
 }
 
 /// An error that ends the program, with its exit code.
@@ -129,6 +156,9 @@ pub fn run() -> Result<ExitCode, AppError> {
             print_stdout(&list());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Token(args) => token::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
     }
 }
 
@@ -162,7 +192,13 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
     // Check every input before the first run starts.
     let mut plans = Vec::new();
     for name in &names {
-        let scenario = scenario::load(name)?;
+        let mut scenario = scenario::load(name)?;
+        if let Some(horizon) = args.horizon {
+            scenario.horizon = Some(horizon);
+        }
+        if let Some(users) = args.users {
+            scenario.scale_users(users);
+        }
         let mut setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
         for setup in &mut setups {
             setup.store = setup.store.clone().with_timeout(args.store_timeout);

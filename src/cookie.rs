@@ -66,15 +66,26 @@ impl SetCookie {
     /// npm package that Auth.js uses: `Max-Age`, `Path`, `Expires`,
     /// `HttpOnly`, `SameSite`, `Secure`.
     pub fn header_value(&self) -> String {
+        let expires = match self.lifetime {
+            Lifetime::Expires(at) => Some(http_date(at)),
+            Lifetime::Delete | Lifetime::Session => None,
+        };
+        self.header_value_expiring(expires.as_deref())
+    }
+
+    /// Serializes the header as [`SetCookie::header_value`] does, with
+    /// `expires` (an HTTP date) as the `Expires` attribute in place of the
+    /// lifetime's. Callers whose times lie before the virtual epoch use it.
+    pub fn header_value_expiring(&self, expires: Option<&str>) -> String {
         let mut line = format!("{}={}", self.name, self.value);
         if self.lifetime == Lifetime::Delete {
             line.push_str("; Max-Age=0");
         }
         line.push_str("; Path=");
         line.push_str(self.attributes.path);
-        if let Lifetime::Expires(at) = self.lifetime {
+        if let Some(date) = expires {
             line.push_str("; Expires=");
-            line.push_str(&http_date(at));
+            line.push_str(date);
         }
         if self.attributes.http_only {
             line.push_str("; HttpOnly");

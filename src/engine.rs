@@ -5,7 +5,7 @@
 //! strategy has its own clients (cookie jars) and trackers, because the
 //! same request can be accepted by one strategy and rejected by another.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::time::Instant;
 
 use crate::cookie::{CookieJar, Holder, SetCookie};
@@ -55,6 +55,8 @@ pub struct RunResult {
 struct Watch {
     revoked_at: Millis,
     last_accept: Option<Millis>,
+    /// Whether the credential was rejected since its revocation.
+    rejected: bool,
 }
 
 /// One client of one user: a device, or a copy of a device's cookies.
@@ -91,20 +93,35 @@ struct Lane {
     setup: Setup,
     strategy: Box<dyn Strategy>,
     metrics: Metrics,
-    users: HashMap<u64, Vec<Option<Client>>>,
+    users: FxHashMap<u64, Vec<Option<Client>>>,
 }
 
-/// Profile revision of users who changed their profile, shared by lanes.
+/// Current profile of each active user, shared by lanes and built once
+/// per user rather than once per event.
 struct Profiles {
-    revisions: HashMap<u64, u32>,
+    active: FxHashMap<u64, (u32, Profile)>,
     /// Name padding of each cohort.
     padding: Vec<usize>,
 }
 
 impl Profiles {
-    fn current(&self, user: u64, cohort: usize) -> Profile {
-        let revision = self.revisions.get(&user).copied().unwrap_or(0);
-        Profile::generated(user, revision, self.padding[cohort])
+    fn current(&mut self, user: u64, cohort: usize) -> &Profile {
+        let padding = self.padding[cohort];
+        &self
+            .active
+            .entry(user)
+            .or_insert_with(|| (0, Profile::generated(user, 0, padding)))
+            .1
+    }
+
+    fn change(&mut self, user: u64, cohort: usize) {
+        let padding = self.padding[cohort];
+        let entry = self
+            .active
+            .entry(user)
+            .or_insert_with(|| (0, Profile::generated(user, 0, padding)));
+        entry.0 += 1;
+        entry.1 = Profile::generated(user, entry.0, padding);
     }
 }
 
@@ -121,11 +138,11 @@ pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult
             setup: setup.clone(),
             strategy,
             metrics: Metrics::new(),
-            users: HashMap::new(),
+            users: FxHashMap::default(),
         });
     }
     let mut profiles = Profiles {
-        revisions: HashMap::new(),
+        active: FxHashMap::default(),
         padding: scenario.cohorts.iter().map(|c| c.name_padding).collect(),
     };
     let mut workload = Workload::new(scenario, seed);
@@ -138,17 +155,21 @@ pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult
             requests += 1;
         }
         if let Action::UpdateProfile { .. } = event.action {
-            *profiles.revisions.entry(event.user).or_insert(0) += 1;
+            profiles.change(event.user, event.cohort);
         }
+        let profile = match event.action {
+            Action::Revoke { .. } => None,
+            _ => Some(profiles.current(event.user, event.cohort)),
+        };
         for lane in &mut lanes {
-            lane.apply(scenario, &event, &profiles)
+            lane.apply(scenario, &event, profile)
                 .map_err(|source| EngineError {
                     label: lane.setup.label.clone(),
                     source,
                 })?;
         }
         if let Action::Finish = event.action {
-            profiles.revisions.remove(&event.user);
+            profiles.active.remove(&event.user);
         }
     }
     let mut results = Vec::with_capacity(lanes.len());
@@ -187,7 +208,7 @@ impl Lane {
         &mut self,
         scenario: &Scenario,
         event: &Event,
-        profiles: &Profiles,
+        profile: Option<&Profile>,
     ) -> Result<(), StoreError> {
         let now = event.at;
         match &event.action {
@@ -198,19 +219,17 @@ impl Lane {
             }
             _ => {}
         }
+        let profile = profile.expect("user events come with the user's profile");
         if !self.users.contains_key(&event.user) {
-            self.strategy
-                .store()
-                .seed_user(&profiles.current(event.user, event.cohort))?;
+            self.strategy.store().seed_user(profile)?;
             let jars = scenario.cohorts[event.cohort].jars.len();
             self.users
                 .insert(event.user, (0..jars).map(|_| None).collect());
         }
-        let profile = profiles.current(event.user, event.cohort);
         match event.action {
-            Action::Login { device } => self.login(&profile, device, now),
-            Action::Request { device } => self.request(&profile, device, now),
-            Action::UpdateProfile { device } => self.update_profile(&profile, device, now),
+            Action::Login { device } => self.login(profile, device, now),
+            Action::Request { device } => self.request(profile, device, now),
+            Action::UpdateProfile { device } => self.update_profile(profile, device, now),
             Action::Logout { device } => self.logout(event.user, device, now),
             Action::CopyCookie { device, to } => {
                 self.copy(event.user, device, to);
@@ -305,8 +324,7 @@ impl Lane {
         match verification.outcome {
             Ok(identity) => {
                 if let Some(watch) = client.watch.as_mut() {
-                    watch.last_accept = Some(now);
-                    m.revocation.stale_accepts += 1;
+                    note_accept(m, watch, now);
                 }
                 if identity.name == profile.name {
                     if let Some(since) = client.stale_since.take() {
@@ -320,8 +338,8 @@ impl Lane {
                 Ok(())
             }
             Err(_) => {
-                if let Some(watch) = client.watch.take() {
-                    record_rejection(m, watch, now);
+                if let Some(watch) = client.watch.as_mut() {
+                    note_rejection(m, watch, now);
                     client.signed_in = false;
                     client.jar.clear();
                     Ok(())
@@ -345,13 +363,12 @@ impl Lane {
         match verification.outcome {
             Ok(_) => {
                 if let Some(watch) = client.watch.as_mut() {
-                    watch.last_accept = Some(now);
-                    m.revocation.stale_accepts += 1;
+                    note_accept(m, watch, now);
                 }
             }
             Err(_) => {
-                if let Some(watch) = client.watch.take() {
-                    record_rejection(m, watch, now);
+                if let Some(watch) = client.watch.as_mut() {
+                    note_rejection(m, watch, now);
                 }
             }
         }
@@ -412,10 +429,7 @@ impl Lane {
             .flatten()
         {
             if copy.source == Some((device, credential)) && copy.watch.is_none() {
-                copy.watch = Some(Watch {
-                    revoked_at: now,
-                    last_accept: None,
-                });
+                copy.watch = Some(Watch::new(now));
                 self.metrics.revocation.tracked += 1;
             }
         }
@@ -448,10 +462,7 @@ impl Lane {
                     client.signed_in
                 };
                 if live && client.watch.is_none() {
-                    client.watch = Some(Watch {
-                        revoked_at: now,
-                        last_accept: None,
-                    });
+                    client.watch = Some(Watch::new(now));
                     self.metrics.revocation.tracked += 1;
                 }
             }
@@ -480,7 +491,7 @@ impl Lane {
 
 /// The client a user's earlier step created.
 fn existing_client(
-    users: &mut HashMap<u64, Vec<Option<Client>>>,
+    users: &mut FxHashMap<u64, Vec<Option<Client>>>,
     user: u64,
     jar: JarId,
 ) -> &mut Client {
@@ -489,7 +500,31 @@ fn existing_client(
         .expect("a client exists once a step has used it")
 }
 
-fn record_rejection(m: &mut Metrics, watch: Watch, now: Millis) {
+impl Watch {
+    fn new(revoked_at: Millis) -> Self {
+        Watch {
+            revoked_at,
+            last_accept: None,
+            rejected: false,
+        }
+    }
+}
+
+/// Counts an accept of a revoked credential.
+fn note_accept(m: &mut Metrics, watch: &mut Watch, now: Millis) {
+    watch.last_accept = Some(now);
+    m.revocation.stale_accepts += 1;
+    m.revocation.last_accept = m.revocation.last_accept.max(now - watch.revoked_at);
+}
+
+/// Records the delay of a revoked credential's first rejection. Later
+/// presentations are still tracked: a cache on another node can accept
+/// the credential again after one node rejected it.
+fn note_rejection(m: &mut Metrics, watch: &mut Watch, now: Millis) {
+    if watch.rejected {
+        return;
+    }
+    watch.rejected = true;
     m.revocation.delays.push(now - watch.revoked_at);
     let from = watch
         .last_accept
@@ -500,7 +535,7 @@ fn record_rejection(m: &mut Metrics, watch: Watch, now: Millis) {
 
 fn close_trackers(m: &mut Metrics, clients: Vec<Option<Client>>) {
     for client in clients.into_iter().flatten() {
-        if let Some(watch) = client.watch {
+        if let Some(watch) = client.watch.filter(|w| !w.rejected) {
             if watch.last_accept.is_some() {
                 m.revocation.never += 1;
             } else {

@@ -5,6 +5,7 @@
 //! Data flows scenario -> workload -> engine -> strategy -> store ->
 //! metrics -> report, a module each.
 
+pub mod calibrate;
 pub mod cli;
 pub mod cookie;
 pub mod engine;
@@ -13,5 +14,7 @@ pub mod report;
 pub mod scenario;
 pub mod store;
 pub mod strategy;
+pub mod sweep;
 pub mod time;
+pub mod token;
 pub mod workload;

@@ -42,6 +42,8 @@ pub struct RevocationStats {
     pub unprobed: u64,
     /// Requests accepted with a credential already revoked.
     pub stale_accepts: u64,
+    /// Latest accept after a revocation, as time since the revocation.
+    pub last_accept: Millis,
 }
 
 /// How long devices kept seeing an old profile after a change.

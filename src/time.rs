@@ -85,13 +85,14 @@ impl fmt::Display for Span {
 
 impl Span {
     /// The two largest non-zero units, truncated: `1h 51m` for 1h 51m 1.7s.
-    /// Tables use it; reports keep the exact milliseconds.
+    /// Milliseconds show only below one second. Tables use it; reports
+    /// keep the exact milliseconds.
     pub fn rounded(self) -> Span {
         let units = [DAY, HOUR, MINUTE, SECOND, 1];
         let Some(first) = units.iter().position(|u| self.0 >= *u) else {
             return self;
         };
-        let finest = units[(first + 1).min(units.len() - 1)];
+        let finest = units[(first + 1).min(units.len() - 1)].max(SECOND.min(units[first]));
         Span(self.0 - self.0 % finest)
     }
 }
@@ -135,6 +136,7 @@ mod tests {
         );
         assert_eq!(Span(90 * SECOND + 5).rounded().to_string(), "1m 30s");
         assert_eq!(Span(250).rounded().to_string(), "250ms");
+        assert_eq!(Span(33 * SECOND + 118).rounded().to_string(), "33s");
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! own equal slot of the ramp, so starts come out sorted without a sort.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+use rustc_hash::FxHashMap;
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::SplitMix64;
@@ -56,19 +58,45 @@ pub struct Event {
 }
 
 /// Heap entries run in time order; at equal times global events run
-/// first, then the rest in the order they were scheduled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// first, then the rest in the order they were scheduled. The order is
+/// packed into one integer, `at << 64 | class << 63 | seq`, so that a heap
+/// comparison is a single `u128` comparison.
+#[derive(Clone, Copy, Debug)]
 struct Slot {
-    at: Millis,
-    class: u8,
-    seq: u64,
+    order: u128,
     target: Target,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+impl Slot {
+    fn at(&self) -> Millis {
+        (self.order >> 64) as Millis
+    }
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, other: &Self) -> bool {
+        self.order == other.order
+    }
+}
+
+impl Eq for Slot {}
+
+impl PartialOrd for Slot {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Slot {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.order.cmp(&other.order)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
-    Global(usize),
-    Start { cohort: usize, index: u64 },
+    Global(u32),
+    Start { cohort: u32, index: u64 },
     User(u64),
 }
 
@@ -84,7 +112,7 @@ pub struct Workload<'a> {
     scenario: &'a Scenario,
     seed: u64,
     heap: BinaryHeap<Reverse<Slot>>,
-    users: HashMap<u64, Cursor>,
+    users: FxHashMap<u64, Cursor>,
     seq: u64,
 }
 
@@ -95,15 +123,22 @@ impl<'a> Workload<'a> {
             scenario,
             seed,
             heap: BinaryHeap::new(),
-            users: HashMap::new(),
+            users: FxHashMap::default(),
             seq: 0,
         };
         for (index, event) in scenario.events.iter().enumerate() {
-            workload.schedule(event.at, 0, Target::Global(index));
+            workload.schedule(event.at, 0, Target::Global(index as u32));
         }
         for cohort in 0..scenario.cohorts.len() {
             let at = workload.start_time(cohort, 0);
-            workload.schedule(at, 1, Target::Start { cohort, index: 0 });
+            workload.schedule(
+                at,
+                1,
+                Target::Start {
+                    cohort: cohort as u32,
+                    index: 0,
+                },
+            );
         }
         workload
     }
@@ -115,12 +150,8 @@ impl<'a> Workload<'a> {
 
     fn schedule(&mut self, at: Millis, class: u8, target: Target) {
         self.seq += 1;
-        self.heap.push(Reverse(Slot {
-            at,
-            class,
-            seq: self.seq,
-            target,
-        }));
+        let order = (u128::from(at) << 64) | (u128::from(class) << 63) | u128::from(self.seq);
+        self.heap.push(Reverse(Slot { order, target }));
     }
 
     fn rng(&self, stream: u64, a: u64, b: u64) -> SplitMix64 {
@@ -146,7 +177,7 @@ impl<'a> Workload<'a> {
         let event = &self.scenario.events[event_index];
         let cohort = &self.scenario.cohorts[event.revoke_cohort];
         // Floyd's algorithm: `k` distinct indices out of `n` in O(k) memory.
-        let (n, k) = (cohort.users, event.revoke_users);
+        let (n, k) = (cohort.users, event.revoked_count(cohort.users));
         let mut rng = self.rng(2, event_index as u64, 0);
         let mut chosen = std::collections::BTreeSet::new();
         for j in (n - k)..n {
@@ -244,16 +275,17 @@ impl Iterator for Workload<'_> {
     fn next(&mut self) -> Option<Event> {
         loop {
             let Reverse(slot) = self.heap.pop()?;
-            if self.scenario.horizon.is_some_and(|h| slot.at > h) {
+            if self.scenario.horizon.is_some_and(|h| slot.at() > h) {
                 self.heap.clear();
                 self.users.clear();
                 return None;
             }
             match slot.target {
                 Target::Global(index) => {
+                    let index = index as usize;
                     let event = &self.scenario.events[index];
                     return Some(Event {
-                        at: slot.at,
+                        at: slot.at(),
                         user: 0,
                         cohort: event.revoke_cohort,
                         action: Action::Revoke {
@@ -262,6 +294,7 @@ impl Iterator for Workload<'_> {
                     });
                 }
                 Target::Start { cohort, index } => {
+                    let cohort = cohort as usize;
                     let c = &self.scenario.cohorts[cohort];
                     let user = c.first_user + index;
                     let rng = self.rng(3, user, 0);
@@ -280,17 +313,17 @@ impl Iterator for Workload<'_> {
                             at,
                             1,
                             Target::Start {
-                                cohort,
+                                cohort: cohort as u32,
                                 index: index + 1,
                             },
                         );
                     }
-                    if let Some(event) = self.advance(user, slot.at) {
+                    if let Some(event) = self.advance(user, slot.at()) {
                         return Some(event);
                     }
                 }
                 Target::User(user) => {
-                    if let Some(event) = self.advance(user, slot.at) {
+                    if let Some(event) = self.advance(user, slot.at()) {
                         return Some(event);
                     }
                 }

@@ -215,7 +215,12 @@ fn bench_saves_results_without_overwriting() {
         serde_json::from_str(&std::fs::read_to_string(results.join("small").join(json)).unwrap())
             .unwrap();
     assert_eq!(report["scenario"]["name"], "small");
-    assert_eq!(report["strategies"].as_array().unwrap().len(), 3);
+    // A scenario without strategy tables runs every compared kind.
+    let compared = authcmp::strategy::KINDS
+        .iter()
+        .filter(|k| k.compared)
+        .count();
+    assert_eq!(report["strategies"].as_array().unwrap().len(), compared);
     assert_eq!(report["scenario"]["sha256"].as_str().unwrap().len(), 64);
 }
 
@@ -303,4 +308,67 @@ fn help_states_units() {
         .success()
         .stdout(predicate::str::contains("--seed <N>"))
         .stdout(predicate::str::contains("--results-dir <DIR>"));
+}
+
+#[test]
+fn calibrate_prints_agreement_per_strategy() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "small.toml", SMALL);
+    let output = authcmp()
+        .args([
+            "calibrate",
+            &file,
+            "--samples",
+            "3",
+            "--strategy",
+            "jwt",
+            "--strategy",
+            "authjs-database",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("in-run / isolated"), "{stdout}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("│ jwt") || l.starts_with("│ authjs-database"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert!(stdout.contains("wall/timed"), "{stdout}");
+}
+
+#[test]
+fn users_and_horizon_override_scenario() {
+    let output = authcmp()
+        .args([
+            "bench",
+            "--no-save",
+            "--format",
+            "json",
+            "--strategy",
+            "noop",
+            "--users",
+            "10",
+            "--horizon",
+            "2h",
+            "logout-replay",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["run"]["users"], 10);
+    assert!(report["run"]["virtual_span_ms"].as_u64().unwrap() <= 2 * 3_600_000);
+    // clap reports argument errors on one line plus a hint to try --help.
+    for args in [["--users", "0"], ["--horizon", "soon"]] {
+        let output = authcmp()
+            .args(["bench", "--no-save", args[0], args[1], "logout-replay"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        let expected = format!("error: invalid value '{}'", args[1]);
+        assert!(stderr.starts_with(&expected), "{stderr}");
+    }
 }

@@ -233,6 +233,8 @@ fn same_seed_gives_same_figures() {
         let mut value = serde_json::to_value(report).unwrap();
         value["run"]["started_at"] = serde_json::Value::Null;
         value["run"]["wall_ms"] = serde_json::Value::Null;
+        value["run"]["timed_ms"] = serde_json::Value::Null;
+        value["run"]["wall_per_timed"] = serde_json::Value::Null;
         for s in value["strategies"].as_array_mut().unwrap() {
             s["latency"] = serde_json::Value::Null;
         }
@@ -252,4 +254,29 @@ fn other_seed_gives_other_workload() {
     let b = authcmp::cli::run_one(&scenario, &scenario.strategies[..1], Some(2)).unwrap();
     assert_ne!(a.run.requests, b.run.requests);
     assert_eq!(a.seed, 1);
+}
+
+#[test]
+fn noop_measures_only_the_harness() {
+    let report = run(r#"
+        name = "noop"
+        [[cohort]]
+        name = "u"
+        users = 3
+        steps = [{ login = {} }, { requests = { count = 5, every = "1m" } }, { logout = {} }]
+        [[strategy]]
+        name = "noop"
+    "#);
+    let s = figures(&report, "noop");
+    assert_eq!(s.requests.verifies, 15);
+    assert_eq!(s.requests.accepted, 15);
+    assert_eq!(s.store_ops.total_reads, 0);
+    assert_eq!(s.store_ops.total_writes, 0);
+    assert_eq!(s.store, "none");
+    assert!(report.run.timed_ms > 0.0);
+    assert!(
+        report.run.wall_per_timed >= 1.0,
+        "{}",
+        report.run.wall_per_timed
+    );
 }

@@ -27,5 +27,6 @@ pub fn render_markdown(report: &Report) -> String {
     for line in legend.lines() {
         out.push_str(&format!("- {line}\n"));
     }
+    out.push_str(&format!("\n{}\n", super::table::harness_line(report)));
     out
 }

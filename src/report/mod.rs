@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 pub use self::csv::render_csv;
 pub use markdown::render_markdown;
-pub use save::{check_writable, save};
-pub use table::{render_table, TableStyle};
+pub use save::{check_writable, save, save_files, stem_for};
+pub use table::{harness_line, render_table, TableStyle};
 
 use crate::engine::{per_action, LaneResult, RunResult};
 use crate::metrics::{median, quantile_of_counts, ActionOps};
@@ -54,6 +54,12 @@ pub struct RunInfo {
     pub started_at: String,
     /// Wall time of the whole run in milliseconds, all strategies together.
     pub wall_ms: f64,
+    /// Wall time inside timed calls (sign-ins and verifies) of every
+    /// strategy, in milliseconds.
+    pub timed_ms: f64,
+    /// `wall_ms / timed_ms`: how much longer the run took than the calls
+    /// it measured; the rest is the harness.
+    pub wall_per_timed: f64,
     pub users: u64,
     pub events: u64,
     /// Requests and replays in the workload, sent to each strategy.
@@ -226,6 +232,9 @@ pub struct RevocationFigures {
     /// Largest gap between the last accept and the first rejection.
     pub resolution_ms: u64,
     pub stale_accepts: u64,
+    /// Latest accept of any revoked credential, as time since its
+    /// revocation; 0 when none was accepted.
+    pub last_accept_ms: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -264,6 +273,7 @@ impl Report {
     /// Builds the report of a finished run.
     pub fn new(scenario: &Scenario, seed: u64, run: RunResult, started_at: String) -> Report {
         let span_s = run.span as f64 / 1_000.0;
+        let timed_ns: u128 = run.lanes.iter().map(|lane| lane.metrics.timed_ns).sum();
         let strategies = run
             .lanes
             .into_iter()
@@ -284,6 +294,12 @@ impl Report {
             run: RunInfo {
                 started_at,
                 wall_ms: run.wall_ns as f64 / 1e6,
+                timed_ms: timed_ns as f64 / 1e6,
+                wall_per_timed: if timed_ns == 0 {
+                    0.0
+                } else {
+                    run.wall_ns as f64 / timed_ns as f64
+                },
                 users: scenario.users(),
                 events: run.events,
                 requests: run.requests,
@@ -373,6 +389,7 @@ fn figures(lane: LaneResult, span_s: f64) -> StrategyFigures {
             max_delay_ms: rev_max,
             resolution_ms: m.revocation.resolution,
             stale_accepts: m.revocation.stale_accepts,
+            last_accept_ms: m.revocation.last_accept,
         },
         staleness: StalenessFigures {
             profile_changes: m.staleness.changes,

@@ -17,47 +17,63 @@ pub fn check_writable(dir: &Path) -> std::io::Result<()> {
 
 /// Saves the JSON, Markdown and CSV of `report`, returning the JSON path.
 pub fn save(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
-    let folder = dir.join(&report.scenario.name);
-    std::fs::create_dir_all(&folder)?;
-    let stamp: String = report
-        .run
-        .started_at
+    let json = serde_json::to_string_pretty(report).expect("reports serialize to JSON") + "\n";
+    let files = [
+        ("json", json),
+        ("md", render_markdown(report)),
+        ("csv", render_csv(report)),
+    ];
+    save_files(
+        &dir.join(&report.scenario.name),
+        &stem_for(&report.run.started_at),
+        &files,
+    )
+}
+
+/// Turns an RFC 3339 start time into a file stem: its letters and digits.
+pub fn stem_for(started_at: &str) -> String {
+    started_at
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
-    let json = serde_json::to_string_pretty(report).expect("reports serialize to JSON") + "\n";
+        .collect()
+}
+
+/// Writes each `(extension, contents)` pair to `folder/<stem>.<extension>`,
+/// returning the path of the first. When a file with that stem and any of
+/// the extensions exists, the stem gets a `-1`, `-2`... suffix instead.
+pub fn save_files(folder: &Path, stem: &str, files: &[(&str, String)]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(folder)?;
+    let Some(((first_ext, first_contents), rest)) = files.split_first() else {
+        return Err(std::io::Error::other("no files to save"));
+    };
     for attempt in 0..1000 {
-        let stem = if attempt == 0 {
-            stamp.clone()
+        let candidate = if attempt == 0 {
+            stem.to_string()
         } else {
-            format!("{stamp}-{attempt}")
+            format!("{stem}-{attempt}")
         };
-        let stem_taken = ["json", "md", "csv"]
+        let stem_taken = files
             .iter()
-            .any(|ext| folder.join(format!("{stem}.{ext}")).exists());
+            .any(|(ext, _)| folder.join(format!("{candidate}.{ext}")).exists());
         if stem_taken {
             continue;
         }
-        let json_path = folder.join(format!("{stem}.json"));
-        match write_new(&folder, &json_path, json.as_bytes()) {
+        // The first file claims the stem; a race with another writer shows
+        // up here as AlreadyExists and moves on to the next suffix.
+        let first_path = folder.join(format!("{candidate}.{first_ext}"));
+        match write_new(folder, &first_path, first_contents.as_bytes()) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
-        write_new(
-            &folder,
-            &folder.join(format!("{stem}.md")),
-            render_markdown(report).as_bytes(),
-        )?;
-        write_new(
-            &folder,
-            &folder.join(format!("{stem}.csv")),
-            render_csv(report).as_bytes(),
-        )?;
-        return Ok(json_path);
+        for (ext, contents) in rest {
+            let path = folder.join(format!("{candidate}.{ext}"));
+            write_new(folder, &path, contents.as_bytes())?;
+        }
+        return Ok(first_path);
     }
     Err(std::io::Error::other(format!(
-        "1000 results named {stamp}* already exist in {}",
+        "1000 results named {stem}* already exist in {}",
         folder.display()
     )))
 }

@@ -135,7 +135,19 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
         out.push_str(line);
         out.push('\n');
     }
+    out.push_str(&harness_line(report));
+    out.push('\n');
     out
+}
+
+/// One line on the run's wall time against the time inside timed calls.
+pub fn harness_line(report: &Report) -> String {
+    format!(
+        "run: {:.2} s wall, {:.2} s inside timed sign-in and verify calls (wall/timed {:.2}x)",
+        report.run.wall_ms / 1e3,
+        report.run.timed_ms / 1e3,
+        report.run.wall_per_timed,
+    )
 }
 
 fn transposed(report: &Report, style: TableStyle) -> Table {

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-pub use parse::parse;
+pub use parse::{parse, strategy_with_key};
 
 use crate::strategy::Setup;
 use crate::time::Millis;
@@ -26,6 +26,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "profile-update",
         include_str!("../../scenarios/profile-update.toml"),
+    ),
+    ("ban-wave", include_str!("../../scenarios/ban-wave.toml")),
+    (
+        "multi-node",
+        include_str!("../../scenarios/multi-node.toml"),
     ),
 ];
 
@@ -113,7 +118,16 @@ pub struct GlobalEvent {
     /// Revokes every credential of this many users of the cohort, chosen
     /// with the scenario's seed.
     pub revoke_cohort: usize,
-    pub revoke_users: u64,
+    /// Fraction of the cohort's users revoked, above 0 and at most 1.
+    pub revoke_fraction: f64,
+}
+
+impl GlobalEvent {
+    /// Users revoked out of a cohort of `users`: the fraction rounded, at
+    /// least 1 and at most all of them.
+    pub fn revoked_count(&self, users: u64) -> u64 {
+        ((users as f64 * self.revoke_fraction).round() as u64).clamp(1, users)
+    }
 }
 
 /// Why a scenario could not be loaded.
@@ -140,6 +154,13 @@ pub enum ScenarioError {
 /// Loads a scenario from a path, or by the name of a built-in one
 /// (`logout-replay` or `logout-replay.toml`).
 pub fn load(arg: &str) -> Result<Scenario, ScenarioError> {
+    let (file, text) = read(arg)?;
+    parse(&file, &text)
+}
+
+/// Reads a scenario's text from a path or a built-in name, returning the
+/// name errors should show for it and the text.
+pub fn read(arg: &str) -> Result<(String, String), ScenarioError> {
     let path = Path::new(arg);
     if path.exists() {
         let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read {
@@ -150,12 +171,15 @@ pub fn load(arg: &str) -> Result<Scenario, ScenarioError> {
             path: arg.to_string(),
             message: "the file is not valid UTF-8".to_string(),
         })?;
-        return parse(arg, &text);
+        return Ok((arg.to_string(), text));
     }
     let name = arg.strip_suffix(".toml").unwrap_or(arg);
     let name = name.strip_prefix("scenarios/").unwrap_or(name);
     match BUILTIN.iter().find(|(builtin, _)| *builtin == name) {
-        Some((builtin, text)) => parse(&format!("scenarios/{builtin}.toml (built in)"), text),
+        Some((builtin, text)) => Ok((
+            format!("scenarios/{builtin}.toml (built in)"),
+            text.to_string(),
+        )),
         None => Err(ScenarioError::NotFound {
             name: arg.to_string(),
             builtin: builtin_names(),
@@ -181,6 +205,19 @@ pub fn sha256_hex(text: &str) -> String {
 }
 
 impl Scenario {
+    /// Scales every cohort so that the users add up to about `total`,
+    /// keeping their proportions; each cohort keeps at least one user.
+    pub fn scale_users(&mut self, total: u64) {
+        let current = self.users().max(1);
+        let mut next_user = 1;
+        for cohort in &mut self.cohorts {
+            let scaled = (cohort.users as f64 * total as f64 / current as f64).round() as u64;
+            cohort.users = scaled.max(1);
+            cohort.first_user = next_user;
+            next_user += cohort.users;
+        }
+    }
+
     /// Total users over every cohort.
     pub fn users(&self) -> u64 {
         self.cohorts.iter().map(|c| c.users).sum()

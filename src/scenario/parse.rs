@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::{sha256_hex, Cohort, GlobalEvent, JarId, Scenario, ScenarioError, Source, Step};
 use crate::store::StoreUrl;
-use crate::strategy::{self, authjs_jwt, Options, Setup};
+use crate::strategy::{self, authjs_jwt, cached_session, keys, Options, Setup};
 use crate::time::{parse_duration, Millis, SECOND};
 
 /// A duration written as a human string (`"90s"`, `"15m"`, `"30d"`).
@@ -131,6 +131,35 @@ struct RawStrategy {
     secret: Option<Spanned<String>>,
     secure: Option<Spanned<bool>>,
     version: Option<Spanned<String>>,
+    check_user: Option<Spanned<bool>>,
+    refresh_lifetime: Option<Spanned<Dur>>,
+    cache_ttl: Option<Spanned<Dur>>,
+    nodes: Option<Spanned<usize>>,
+    balance: Option<Spanned<String>>,
+}
+
+/// Strategy options after their own checks, before they meet a kind.
+struct StrategyValues {
+    max_age: Option<Millis>,
+    update_age: Option<Millis>,
+    lifetime: Option<Millis>,
+    refresh_lifetime: Option<Millis>,
+    leeway: Option<Millis>,
+    cache_ttl: Option<Millis>,
+    algorithm: Option<jsonwebtoken::Algorithm>,
+    secret: Option<String>,
+    secure: Option<bool>,
+    version: Option<authjs_jwt::Version>,
+    check_user: Option<bool>,
+    nodes: Option<usize>,
+    balance: Option<cached_session::Balance>,
+}
+
+/// Replaces `slot` with `value` when the scenario set one.
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *slot = value;
+    }
 }
 
 /// Default device name for steps that name none.
@@ -417,11 +446,10 @@ impl Checker<'_> {
         if !(fraction > 0.0 && fraction <= 1.0) {
             return Err(self.at(&revoke.fraction, "fraction", format!("{fraction} is out of range; use a fraction above 0 and at most 1, such as 0.05 for 5%")));
         }
-        let users = ((cohorts[index].users as f64) * fraction).round().max(1.0) as u64;
         Ok(GlobalEvent {
             at,
             revoke_cohort: index,
-            revoke_users: users.min(cohorts[index].users),
+            revoke_fraction: fraction,
         })
     }
 
@@ -429,6 +457,7 @@ impl Checker<'_> {
         if raws.is_empty() {
             return Ok(strategy::KINDS
                 .iter()
+                .filter(|k| k.compared)
                 .filter_map(|k| Setup::with_defaults(k.name))
                 .collect());
         }
@@ -467,78 +496,52 @@ impl Checker<'_> {
                 ));
             }
         }
+        let values = self.strategy_values(raw)?;
         let mut options = Options::defaults(name).expect("every kind has defaults");
-        let positive = |d: &Spanned<Dur>, key: &str| {
-            if d.get_ref().0 < SECOND {
-                Err(self.at(d, key, "must be at least 1s".into()))
-            } else {
-                Ok(d.get_ref().0)
-            }
-        };
+        // Keys that do not apply were rejected above, so each arm takes
+        // every key its kind accepts.
         match &mut options {
             Options::AuthjsDatabase(o) => {
-                if let Some(v) = &raw.max_age {
-                    o.max_age = positive(v, "max_age")?;
-                }
-                if let Some(v) = &raw.update_age {
-                    o.update_age = v.get_ref().0;
-                }
-                if let Some(v) = &raw.secure {
-                    o.secure = *v.get_ref();
-                }
+                set(&mut o.max_age, values.max_age);
+                set(&mut o.update_age, values.update_age);
+                set(&mut o.secure, values.secure);
             }
             Options::AuthjsJwt(o) => {
-                if let Some(v) = &raw.max_age {
-                    o.max_age = positive(v, "max_age")?;
-                }
-                if let Some(v) = &raw.secret {
-                    o.secret = self.secret(v)?;
-                }
-                if let Some(v) = &raw.secure {
-                    o.secure = *v.get_ref();
-                }
-                if let Some(v) = &raw.version {
-                    o.version = match v.get_ref().as_str() {
-                        "v5" => authjs_jwt::Version::V5,
-                        "v4" => authjs_jwt::Version::V4,
-                        other => {
-                            return Err(self.at(
-                                v,
-                                "version",
-                                format!(
-                                    "unknown Auth.js version \"{other}\"; use \"v5\" or \"v4\""
-                                ),
-                            ))
-                        }
-                    };
-                }
+                set(&mut o.max_age, values.max_age);
+                set(&mut o.secret, values.secret);
+                set(&mut o.secure, values.secure);
+                set(&mut o.version, values.version);
+                set(&mut o.check_user, values.check_user);
             }
-            Options::Jwt(o) => {
-                if let Some(v) = &raw.lifetime {
-                    o.lifetime = positive(v, "lifetime")?;
-                }
-                if let Some(v) = &raw.leeway {
-                    o.leeway = v.get_ref().0;
-                }
-                if let Some(v) = &raw.secret {
-                    o.secret = self.secret(v)?;
-                }
-                if let Some(v) = &raw.secure {
-                    o.secure = *v.get_ref();
-                }
-                if let Some(v) = &raw.algorithm {
-                    o.algorithm = match v.get_ref().as_str() {
-                        "HS256" => jsonwebtoken::Algorithm::HS256,
-                        other => {
-                            return Err(self.at(
-                                v,
-                                "algorithm",
-                                format!("unsupported algorithm \"{other}\"; use \"HS256\""),
-                            ))
-                        }
-                    };
-                }
+            Options::Jwt(o) | Options::JwtDenylist(o) => {
+                set(&mut o.lifetime, values.lifetime);
+                set(&mut o.leeway, values.leeway);
+                set(&mut o.algorithm, values.algorithm);
+                set(&mut o.secret, values.secret);
+                set(&mut o.secure, values.secure);
             }
+            Options::AccessRefresh(o) => {
+                set(&mut o.lifetime, values.lifetime);
+                set(&mut o.refresh_lifetime, values.refresh_lifetime);
+                set(&mut o.leeway, values.leeway);
+                set(&mut o.algorithm, values.algorithm);
+                set(&mut o.secret, values.secret);
+                set(&mut o.secure, values.secure);
+            }
+            Options::CachedSession(o) => {
+                set(&mut o.session.max_age, values.max_age);
+                set(&mut o.session.update_age, values.update_age);
+                set(&mut o.session.secure, values.secure);
+                set(&mut o.cache_ttl, values.cache_ttl);
+                set(&mut o.nodes, values.nodes);
+                set(&mut o.balance, values.balance);
+            }
+            Options::SignedCookie(o) => {
+                set(&mut o.max_age, values.max_age);
+                set(&mut o.secret, values.secret);
+                set(&mut o.secure, values.secure);
+            }
+            Options::Noop => {}
         }
         let store = match &raw.store {
             Some(url) => StoreUrl::parse(url.get_ref()).map_err(|m| self.at(url, "store", m))?,
@@ -559,6 +562,91 @@ impl Checker<'_> {
             label,
             options,
             store,
+        })
+    }
+
+    /// Checks every strategy option the table sets, whatever its kind.
+    fn strategy_values(&self, raw: &RawStrategy) -> Result<StrategyValues, ScenarioError> {
+        let at_least_second = |value: &Option<Spanned<Dur>>, key: &str| match value {
+            Some(d) if d.get_ref().0 < SECOND => Err(self.at(d, key, "must be at least 1s".into())),
+            Some(d) => Ok(Some(d.get_ref().0)),
+            None => Ok(None),
+        };
+        let any = |value: &Option<Spanned<Dur>>| value.as_ref().map(|d| d.get_ref().0);
+        let algorithm = match &raw.algorithm {
+            Some(v) => Some(keys::algorithm(v.get_ref()).ok_or_else(|| {
+                self.at(
+                    v,
+                    "algorithm",
+                    format!(
+                        "unsupported algorithm \"{}\"; use one of {}",
+                        v.get_ref(),
+                        keys::algorithm_names()
+                    ),
+                )
+            })?),
+            None => None,
+        };
+        let version = match &raw.version {
+            Some(v) => Some(match v.get_ref().as_str() {
+                "v5" => authjs_jwt::Version::V5,
+                "v4" => authjs_jwt::Version::V4,
+                other => {
+                    return Err(self.at(
+                        v,
+                        "version",
+                        format!("unknown Auth.js version \"{other}\"; use \"v5\" or \"v4\""),
+                    ))
+                }
+            }),
+            None => None,
+        };
+        let balance = match &raw.balance {
+            Some(v) => Some(match v.get_ref().as_str() {
+                "round-robin" => cached_session::Balance::RoundRobin,
+                "sticky" => cached_session::Balance::Sticky,
+                other => {
+                    return Err(self.at(
+                        v,
+                        "balance",
+                        format!("unknown balancing \"{other}\"; use \"round-robin\" or \"sticky\""),
+                    ))
+                }
+            }),
+            None => None,
+        };
+        let nodes = match &raw.nodes {
+            Some(v) if !(1..=64).contains(v.get_ref()) => {
+                return Err(self.at(
+                    v,
+                    "nodes",
+                    format!(
+                        "{} is out of range; use 1 to 64 application nodes",
+                        v.get_ref()
+                    ),
+                ))
+            }
+            Some(v) => Some(*v.get_ref()),
+            None => None,
+        };
+        let secret = match &raw.secret {
+            Some(v) => Some(self.secret(v)?),
+            None => None,
+        };
+        Ok(StrategyValues {
+            max_age: at_least_second(&raw.max_age, "max_age")?,
+            update_age: any(&raw.update_age),
+            lifetime: at_least_second(&raw.lifetime, "lifetime")?,
+            refresh_lifetime: at_least_second(&raw.refresh_lifetime, "refresh_lifetime")?,
+            leeway: any(&raw.leeway),
+            cache_ttl: any(&raw.cache_ttl),
+            algorithm,
+            secret,
+            secure: raw.secure.as_ref().map(|v| *v.get_ref()),
+            version,
+            check_user: raw.check_user.as_ref().map(|v| *v.get_ref()),
+            nodes,
+            balance,
         })
     }
 
@@ -587,6 +675,14 @@ impl RawStrategy {
         add("secret", self.secret.as_ref().map(Spanned::span));
         add("secure", self.secure.as_ref().map(Spanned::span));
         add("version", self.version.as_ref().map(Spanned::span));
+        add("check_user", self.check_user.as_ref().map(Spanned::span));
+        add(
+            "refresh_lifetime",
+            self.refresh_lifetime.as_ref().map(Spanned::span),
+        );
+        add("cache_ttl", self.cache_ttl.as_ref().map(Spanned::span));
+        add("nodes", self.nodes.as_ref().map(Spanned::span));
+        add("balance", self.balance.as_ref().map(Spanned::span));
         keys
     }
 }
@@ -722,4 +818,95 @@ fn key_before(text: &str, span: &Range<usize>) -> Option<String> {
         .rev()
         .collect();
     is_key(&key).then_some(key)
+}
+
+/// Re-validates one strategy of a scenario with `key = value` set in its
+/// table, and returns that strategy's setup.
+///
+/// `selector` is a label, or a kind name. A kind name that no table has
+/// gets a new table with the kind's defaults. The scenario is rebuilt as
+/// TOML and parsed again, so the value passes the same checks as in a
+/// file. Errors are messages without a file position, since the
+/// rebuilt text is not the user's file.
+pub fn strategy_with_key(
+    text: &str,
+    selector: &str,
+    key: &str,
+    value: toml::Value,
+) -> Result<Setup, String> {
+    let mut root: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+    let tables = root
+        .entry("strategy")
+        .or_insert_with(|| toml::Value::Array(Vec::new()))
+        .as_array_mut()
+        .ok_or("`strategy` is not an array of tables")?;
+    let label_of = |table: &toml::Value| {
+        let field = |name: &str| table.get(name).and_then(toml::Value::as_str);
+        field("label").or(field("name")).unwrap_or("").to_string()
+    };
+    let matching: Vec<usize> = (0..tables.len())
+        .filter(|&i| {
+            label_of(&tables[i]) == selector
+                || tables[i].get("name").and_then(toml::Value::as_str) == Some(selector)
+        })
+        .collect();
+
+    let index = match matching.as_slice() {
+        [index] => *index,
+        [] if strategy::kind(selector).is_some() => {
+            let mut table = toml::Table::new();
+            table.insert("name".into(), selector.into());
+            tables.push(toml::Value::Table(table));
+            tables.len() - 1
+        }
+        [] => {
+            let labels: Vec<String> = tables.iter().map(label_of).collect();
+            return Err(format!(
+                "unknown strategy \"{selector}\"; valid names: {} (labels in the scenario: {})",
+                strategy::kind_names(),
+                labels.join(", ")
+            ));
+        }
+        several => {
+            let labels: Vec<String> = several.iter().map(|&i| label_of(&tables[i])).collect();
+            return Err(format!(
+                "\"{selector}\" matches {} strategies; name one by its label: {}",
+                several.len(),
+                labels.join(", ")
+            ));
+        }
+    };
+
+    let kind_name = tables[index]
+        .get("name")
+        .and_then(toml::Value::as_str)
+        .unwrap_or(selector)
+        .to_string();
+    let kind = strategy::kind(&kind_name).ok_or(format!("unknown strategy \"{kind_name}\""))?;
+    if !kind.keys.contains(&key) {
+        return Err(format!(
+            "key `{key}` does not apply to strategy `{kind_name}`; it accepts: {}",
+            kind.keys.join(", ")
+        ));
+    }
+
+    let label = label_of(&tables[index]);
+    let table = tables[index]
+        .as_table_mut()
+        .ok_or("a `strategy` entry is not a table")?;
+    table.insert(key.to_string(), value);
+    let rebuilt = toml::to_string(&root).map_err(|e| e.to_string())?;
+    let scenario = parse("--param", &rebuilt).map_err(|e| match e {
+        ScenarioError::Invalid { message, .. } => message
+            .strip_prefix(&format!("key `{key}`: "))
+            .map_or(message.clone(), str::to_string),
+        other => other.to_string(),
+    })?;
+    scenario
+        .strategies
+        .into_iter()
+        .find(|s| s.label == label)
+        .ok_or(format!(
+            "strategy \"{label}\" is missing after setting `{key}`"
+        ))
 }

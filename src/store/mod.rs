@@ -3,11 +3,13 @@
 //! Every backend counts its own operations at this layer, so that the store
 //! reads and writes a figure reports are the ones the code path performed.
 
+mod null;
 mod postgres;
 mod redis;
 mod sqlite;
 mod url;
 
+pub use null::NullStore;
 pub use postgres::PostgresStore;
 pub use redis::RedisStore;
 pub use sqlite::SqliteStore;

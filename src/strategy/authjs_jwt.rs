@@ -11,6 +11,7 @@
 //! verify latency excludes that per-call cost.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::jose::{self, ContentKey, Enc, JweError};
@@ -22,7 +23,7 @@ use crate::cookie::{
     SetCookie,
 };
 use crate::store::{Profile, Store, StoreResult};
-use crate::time::{unix_seconds, Millis, SECOND};
+use crate::time::{from_unix_seconds, unix_seconds, Millis, SECOND};
 
 /// Which Auth.js encoding to model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +44,9 @@ pub struct JweOptions {
     pub secret: String,
     /// Whether cookies are set for https (`__Secure-` prefix, `Secure`).
     pub secure: bool,
+    /// Whether the `jwt` callback reads the user row on every request, to
+    /// reject revoked users and refresh the profile claims.
+    pub check_user: bool,
 }
 
 impl Default for JweOptions {
@@ -52,6 +56,7 @@ impl Default for JweOptions {
             max_age: THIRTY_DAYS,
             secret: DEFAULT_SECRET.to_string(),
             secure: false,
+            check_user: false,
         }
     }
 }
@@ -63,6 +68,7 @@ impl JweOptions {
             ("max_age", span(self.max_age)),
             ("secure", self.secure.to_string()),
             ("clock_tolerance", span(FIFTEEN_SECONDS)),
+            ("check_user", self.check_user.to_string()),
         ]
     }
 
@@ -107,6 +113,13 @@ pub struct SessionClaims {
 }
 
 impl SessionClaims {
+    /// Parses a decrypted payload, rejecting one that is not a claims set
+    /// with a numeric `exp`.
+    pub fn from_payload(payload: &[u8]) -> Result<Self, Rejection> {
+        serde_json::from_slice(payload)
+            .map_err(|e| Rejection::Invalid(format!("claims are not a valid JWT claims set: {e}")))
+    }
+
     /// The claims the default `jwt` callback makes from a user at sign-in.
     pub fn for_profile(profile: &Profile) -> Self {
         SessionClaims {
@@ -178,11 +191,22 @@ impl Codec {
         let payload = self
             .decrypt(token)
             .map_err(|e| Rejection::Invalid(e.to_string()))?;
-        let claims: SessionClaims = serde_json::from_slice(&payload).map_err(|e| {
-            Rejection::Invalid(format!("claims are not a valid JWT claims set: {e}"))
-        })?;
-        check_time_claims(&claims, now)?;
+        let claims = SessionClaims::from_payload(&payload)?;
+        check_time_claims(&claims, unix_seconds(now))?;
         Ok(claims)
+    }
+
+    /// Encodes any claims set as `jwt.encode` does at Unix second `now_s`:
+    /// sets `iat`, `exp` = now + maxAge and a fresh `jti`. Keys already
+    /// present keep their position, as in the JavaScript object `jose`
+    /// serializes, and every other key is kept.
+    pub fn encode_json_at(&self, claims: &mut Map<String, Value>, now_s: i64) -> String {
+        let max_age_s = (self.options.max_age / SECOND) as i64;
+        claims.insert("iat".into(), now_s.into());
+        claims.insert("exp".into(), now_s.saturating_add(max_age_s).into());
+        claims.insert("jti".into(), Uuid::new_v4().to_string().into());
+        let payload = serde_json::to_vec(claims).expect("a JSON map serializes");
+        self.encode_key.encrypt(&payload)
     }
 
     /// Decrypts a token without checking its claims, returning the payload.
@@ -204,10 +228,10 @@ impl Codec {
     }
 }
 
-/// Checks `exp` and `nbf` as `jose` does with a 15 s clock tolerance:
-/// expired once `exp <= now - 15`, not yet valid while `nbf > now + 15`.
-fn check_time_claims(claims: &SessionClaims, now: Millis) -> Result<(), Rejection> {
-    let now_s = unix_seconds(now);
+/// Checks `exp` and `nbf` at Unix second `now_s` as `jose` does with a
+/// 15 s clock tolerance: expired once `exp <= now - 15`, not yet valid
+/// while `nbf > now + 15`.
+pub fn check_time_claims(claims: &SessionClaims, now_s: i64) -> Result<(), Rejection> {
     let tolerance = (FIFTEEN_SECONDS / SECOND) as i64;
     if claims.exp <= now_s - tolerance {
         return Err(Rejection::Expired);
@@ -256,6 +280,33 @@ impl AuthjsJwt {
     pub fn codec(&self) -> &Codec {
         &self.codec
     }
+
+    /// Reads the user row as a `jwt` callback would: rejects a user who is
+    /// gone or whose sessions were revoked after `iat`, and copies the
+    /// current profile into the claims.
+    fn check_user(
+        &mut self,
+        mut claims: SessionClaims,
+    ) -> StoreResult<Result<SessionClaims, Rejection>> {
+        let user_id = claims.sub.as_deref().and_then(|sub| sub.parse().ok());
+        let row = match user_id {
+            Some(id) => self.store.find_user(id)?,
+            None => None,
+        };
+        let Some(row) = row else {
+            return Ok(Err(Rejection::Invalid("user not found".into())));
+        };
+        let issued_at = from_unix_seconds(claims.iat.unwrap_or(0));
+        if row.revoked_before > issued_at {
+            return Ok(Err(Rejection::Invalid(
+                "user's sessions were revoked after this token was issued".into(),
+            )));
+        }
+        claims.name = Some(row.profile.name);
+        claims.email = Some(row.profile.email);
+        claims.picture = Some(row.profile.image);
+        Ok(Ok(claims))
+    }
 }
 
 impl Strategy for AuthjsJwt {
@@ -281,7 +332,12 @@ impl Strategy for AuthjsJwt {
                 set_cookies: Vec::new(),
             });
         };
-        let mut claims = match self.codec.decode(&token, now) {
+        let decoded = self.codec.decode(&token, now);
+        let checked = match decoded {
+            Ok(claims) if self.codec.options().check_user => self.check_user(claims)?,
+            other => other,
+        };
+        let mut claims = match checked {
             Ok(claims) => claims,
             Err(reason) => {
                 return Ok(Verification {
@@ -332,7 +388,12 @@ impl Strategy for AuthjsJwt {
         ))
     }
 
-    fn revoke_user(&mut self, _user_id: u64, _now: Millis) -> StoreResult<()> {
+    fn revoke_user(&mut self, user_id: u64, now: Millis) -> StoreResult<()> {
+        if self.codec.options().check_user {
+            // NOTE: `iat` has whole seconds, so a token issued in the same
+            // second as the revocation but after it is rejected as well.
+            self.store.set_user_revoked_before(user_id, now)?;
+        }
         Ok(())
     }
 

@@ -1,8 +1,11 @@
-//! A plain signed JWT in a cookie, through the `jsonwebtoken` crate.
+//! Signed JWTs in a cookie through the `jsonwebtoken` crate: the plain
+//! `jwt` strategy and `jwt-denylist`.
 //!
 //! The token is issued at sign-in with a fixed lifetime and never
-//! re-issued; the server keeps no state, so sign-out only clears the
-//! browser's cookie and a copy stays valid until `exp` plus the leeway.
+//! re-issued. Plain `jwt` keeps no server state, so sign-out only clears
+//! the browser's cookie and a copy stays valid until `exp` plus the leeway.
+//! `jwt-denylist` adds one store read per verify: sign-out denies the
+//! token's `jti`, and a ban denies every token of the user issued before it.
 //!
 //! `jsonwebtoken` checks `exp` against the system clock, which strategies
 //! must not read. Its time checks are therefore turned off and the same
@@ -10,19 +13,21 @@
 //! `exp < now - leeway`. Unlike `jsonwebtoken`'s default, `nbf` is checked
 //! too when present.
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::keys::{key_pair, KeyPair};
 use super::{span, Identity, Rejection, Strategy, Verification, DEFAULT_SECRET, FIFTEEN_MINUTES};
 use crate::cookie::{delete_credential, CookieAttributes, CookieJar, Lifetime, SetCookie};
 use crate::store::{Profile, StateSize, Store, StoreResult};
-use crate::time::{unix_seconds, Millis, SECOND};
+use crate::time::{from_unix_seconds, unix_seconds, Millis, SECOND};
 
 /// `jsonwebtoken`'s default leeway, which authcmp keeps as its default.
 pub const JSONWEBTOKEN_DEFAULT_LEEWAY: Millis = 60 * SECOND;
 
-/// Options of `jwt`.
+/// Options of `jwt` and `jwt-denylist`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JwtOptions {
     /// Time from issue to `exp`.
@@ -30,10 +35,12 @@ pub struct JwtOptions {
     /// Clock skew allowed past `exp` and before `nbf`, in whole seconds.
     pub leeway: Millis,
     pub algorithm: Algorithm,
-    /// HMAC secret.
+    /// HMAC secret; asymmetric keys are generated instead.
     pub secret: String,
     /// Whether cookies are set for https (`__Secure-` prefix, `Secure`).
     pub secure: bool,
+    /// Whether every verify checks a denylist in the store.
+    pub denylist: bool,
 }
 
 impl Default for JwtOptions {
@@ -44,6 +51,7 @@ impl Default for JwtOptions {
             algorithm: Algorithm::HS256,
             secret: DEFAULT_SECRET.to_string(),
             secure: false,
+            denylist: false,
         }
     }
 }
@@ -67,7 +75,7 @@ impl JwtOptions {
     }
 }
 
-/// Claims of the plain JWT: the profile fields plus registered claims.
+/// Claims of the signed JWT: the profile fields plus registered claims.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
@@ -81,38 +89,34 @@ pub struct Claims {
     pub jti: String,
 }
 
-const NON_EMPTY: &str = "the scenario parser rejects an empty secret";
-
-pub struct Jwt {
-    options: JwtOptions,
-    store: Box<dyn Store>,
-    attributes: CookieAttributes,
+/// Signs and checks tokens for one algorithm and key pair.
+pub struct Signer {
     header: Header,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    keys: KeyPair,
     validation: Validation,
+    lifetime: Millis,
+    leeway: Millis,
 }
 
-impl Jwt {
-    pub fn new(options: JwtOptions, store: Box<dyn Store>) -> Self {
-        let mut validation = Validation::new(options.algorithm);
+impl Signer {
+    /// Builds a signer; asymmetric keys are generated here.
+    pub fn new(algorithm: Algorithm, secret: &str, lifetime: Millis, leeway: Millis) -> Self {
+        let mut validation = Validation::new(algorithm);
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        Jwt {
-            attributes: CookieAttributes::session(options.secure),
-            header: Header::new(options.algorithm),
-            encoding: EncodingKey::from_secret(options.secret.as_bytes()).expect(NON_EMPTY),
-            decoding: DecodingKey::from_secret(options.secret.as_bytes()).expect(NON_EMPTY),
+        Signer {
+            header: Header::new(algorithm),
+            keys: key_pair(algorithm, secret),
             validation,
-            options,
-            store,
+            lifetime,
+            leeway,
         }
     }
 
     /// Signs a token for `profile` valid from `now` for the lifetime.
-    pub fn sign(&self, profile: &Profile, now: Millis) -> String {
+    pub fn sign(&self, profile: &Profile, now: Millis) -> (String, Claims) {
         let iat = unix_seconds(now);
         let claims = Claims {
             sub: profile.id.to_string(),
@@ -120,21 +124,26 @@ impl Jwt {
             email: profile.email.clone(),
             picture: profile.image.clone(),
             iat,
-            exp: iat + (self.options.lifetime / SECOND) as i64,
+            exp: iat + (self.lifetime / SECOND) as i64,
             nbf: None,
             jti: Uuid::new_v4().to_string(),
         };
-        jsonwebtoken::encode(&self.header, &claims, &self.encoding)
-            .expect("HMAC signing cannot fail")
+        let token = jsonwebtoken::encode(&self.header, &claims, &self.keys.encoding)
+            .expect("signing with a key of the header's algorithm cannot fail");
+        (token, claims)
     }
 
     /// Verifies a token's signature and time claims at `now`.
     pub fn check(&self, token: &str, now: Millis) -> Result<Claims, Rejection> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        self.check_at(token, unix_seconds(now))
+    }
+
+    /// Verifies a token's signature and time claims at Unix second `now_s`.
+    pub fn check_at(&self, token: &str, now_s: i64) -> Result<Claims, Rejection> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.validation)
             .map_err(|e| Rejection::Invalid(format!("invalid token: {e}")))?;
         let claims = data.claims;
-        let now_s = unix_seconds(now);
-        let leeway = (self.options.leeway / SECOND) as i64;
+        let leeway = (self.leeway / SECOND) as i64;
         if claims.exp < now_s - leeway {
             return Err(Rejection::Expired);
         }
@@ -144,13 +153,85 @@ impl Jwt {
         Ok(claims)
     }
 
+    /// Signs arbitrary claims at Unix second `now_s`, setting `iat`, `exp`
+    /// and a fresh `jti` and keeping the other claims in their order.
+    pub fn sign_json_at(&self, claims: &mut Map<String, Value>, now_s: i64) -> String {
+        let lifetime_s = (self.lifetime / SECOND) as i64;
+        claims.insert("iat".into(), now_s.into());
+        claims.insert("exp".into(), now_s.saturating_add(lifetime_s).into());
+        claims.insert("jti".into(), Uuid::new_v4().to_string().into());
+        jsonwebtoken::encode(&self.header, claims, &self.keys.encoding)
+            .expect("signing with a key of the header's algorithm cannot fail")
+    }
+
+    /// Virtual time at which no token issued up to `now` is accepted any more.
+    pub fn last_valid(&self, now: Millis) -> Millis {
+        now + self.lifetime + self.leeway + SECOND
+    }
+}
+
+pub struct Jwt {
+    options: JwtOptions,
+    store: Box<dyn Store>,
+    attributes: CookieAttributes,
+    signer: Signer,
+}
+
+impl Jwt {
+    pub fn new(options: JwtOptions, store: Box<dyn Store>) -> Self {
+        Jwt {
+            attributes: CookieAttributes::session(options.secure),
+            signer: Signer::new(
+                options.algorithm,
+                &options.secret,
+                options.lifetime,
+                options.leeway,
+            ),
+            options,
+            store,
+        }
+    }
+
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    /// Signs arbitrary claims at Unix second `now_s`; see [`Signer::sign_json_at`].
+    pub fn sign_json_at(&self, claims: &mut Map<String, Value>, now_s: i64) -> String {
+        self.signer.sign_json_at(claims, now_s)
+    }
+
+    /// Verifies a token at Unix second `now_s`; see [`Signer::check_at`].
+    pub fn check_at(&self, token: &str, now_s: i64) -> Result<Claims, Rejection> {
+        self.signer.check_at(token, now_s)
+    }
+
     fn issue(&self, profile: &Profile, now: Millis) -> Vec<SetCookie> {
         vec![SetCookie {
             name: self.options.cookie_name().to_string(),
-            value: self.sign(profile, now),
+            value: self.signer.sign(profile, now).0,
             lifetime: Lifetime::Expires(now + self.options.lifetime),
             attributes: self.attributes.clone(),
         }]
+    }
+
+    /// Checks the token and, for `jwt-denylist`, the denylist.
+    fn accept(&mut self, token: &str, now: Millis) -> StoreResult<Result<Identity, Rejection>> {
+        let claims = match self.signer.check(token, now) {
+            Ok(claims) => claims,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        if self.options.denylist {
+            let user_id = claims.sub.parse().unwrap_or(u64::MAX);
+            let issued_at = from_unix_seconds(claims.iat);
+            if self.store.is_denied(&claims.jti, user_id, issued_at)? {
+                return Ok(Err(Rejection::Invalid("token is on the denylist".into())));
+            }
+        }
+        Ok(Ok(Identity {
+            subject: claims.sub,
+            name: claims.name,
+        }))
     }
 }
 
@@ -175,12 +256,9 @@ impl Strategy for Jwt {
                 set_cookies: Vec::new(),
             });
         };
-        let outcome = self.check(token, now).map(|claims| Identity {
-            subject: claims.sub,
-            name: claims.name,
-        });
+        let token = token.to_string();
         Ok(Verification {
-            outcome,
+            outcome: self.accept(&token, now)?,
             set_cookies: Vec::new(),
         })
     }
@@ -198,7 +276,16 @@ impl Strategy for Jwt {
         Ok(self.issue(profile, now))
     }
 
-    fn logout(&mut self, jar: &CookieJar, _now: Millis) -> StoreResult<Vec<SetCookie>> {
+    fn logout(&mut self, jar: &CookieJar, now: Millis) -> StoreResult<Vec<SetCookie>> {
+        if self.options.denylist {
+            let claims = jar
+                .get(self.options.cookie_name())
+                .and_then(|t| self.signer.check(t, now).ok());
+            if let Some(claims) = claims {
+                let expires = from_unix_seconds(claims.exp) + self.options.leeway + SECOND;
+                self.store.deny_token(&claims.jti, expires)?;
+            }
+        }
         Ok(delete_credential(
             jar,
             self.options.cookie_name(),
@@ -206,7 +293,13 @@ impl Strategy for Jwt {
         ))
     }
 
-    fn revoke_user(&mut self, _user_id: u64, _now: Millis) -> StoreResult<()> {
+    fn revoke_user(&mut self, user_id: u64, now: Millis) -> StoreResult<()> {
+        if self.options.denylist {
+            // NOTE: `iat` has whole seconds, so a token issued in the same
+            // second as the ban but after it is denied as well.
+            self.store
+                .deny_user_before(user_id, now, self.signer.last_valid(now))?;
+        }
         Ok(())
     }
 
@@ -214,7 +307,11 @@ impl Strategy for Jwt {
         self.store.as_mut()
     }
 
-    fn server_state(&mut self, _now: Millis) -> StoreResult<StateSize> {
-        Ok(StateSize::default())
+    fn server_state(&mut self, now: Millis) -> StoreResult<StateSize> {
+        if self.options.denylist {
+            self.store.denylist_state(now)
+        } else {
+            Ok(StateSize::default())
+        }
     }
 }

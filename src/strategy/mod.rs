@@ -4,10 +4,15 @@
 //! virtual time and a client's [`CookieJar`], and applies the `Set-Cookie`
 //! headers it returns the way the client would.
 
+pub mod access_refresh;
 pub mod authjs_jwt;
+pub mod cached_session;
 pub mod database;
 pub mod jose;
 pub mod jwt;
+pub mod keys;
+pub mod noop;
+pub mod signed_cookie;
 
 use crate::cookie::{CookieJar, SetCookie};
 use crate::store::{Profile, StateSize, Store, StoreResult, StoreUrl};
@@ -103,6 +108,8 @@ pub struct Kind {
     pub summary: &'static str,
     /// Scenario keys this kind accepts besides `name`, `label` and `store`.
     pub keys: &'static [&'static str],
+    /// Whether a scenario without `[[strategy]]` tables runs this kind.
+    pub compared: bool,
 }
 
 /// Every strategy kind, in the order `authcmp list` shows them.
@@ -111,16 +118,49 @@ pub const KINDS: &[Kind] = &[
         name: "authjs-database",
         summary: "Auth.js database sessions: opaque UUID cookie, one joined store lookup per request",
         keys: &["max_age", "update_age", "secure"],
+        compared: true,
     },
     Kind {
         name: "authjs-jwt",
-        summary: "Auth.js v5 JWT sessions: encrypted JWE cookie (dir + A256CBC-HS512), re-issued on every request",
-        keys: &["max_age", "secret", "secure"],
+        summary: "Auth.js JWT sessions: encrypted JWE cookie re-issued on every request (v5 or v4 encoding)",
+        keys: &["max_age", "secret", "secure", "version", "check_user"],
+        compared: true,
     },
     Kind {
         name: "jwt",
-        summary: "Plain signed JWT (HS256) in a cookie with a fixed lifetime; no server state",
+        summary: "Signed JWT (HS256, RS256, ES256, EdDSA) with a fixed lifetime; no server state",
         keys: &["lifetime", "leeway", "algorithm", "secret", "secure"],
+        compared: true,
+    },
+    Kind {
+        name: "jwt-denylist",
+        summary: "Signed JWT plus a denylist read on every request; sign-out and bans add entries",
+        keys: &["lifetime", "leeway", "algorithm", "secret", "secure"],
+        compared: true,
+    },
+    Kind {
+        name: "access-refresh",
+        summary: "Short access JWT plus a rotating refresh token in the store, with reuse detection",
+        keys: &["lifetime", "refresh_lifetime", "leeway", "algorithm", "secret", "secure"],
+        compared: true,
+    },
+    Kind {
+        name: "cached-session",
+        summary: "Database sessions behind a per-node cache (TTL) on several load-balanced nodes",
+        keys: &["max_age", "update_age", "secure", "cache_ttl", "nodes", "balance"],
+        compared: true,
+    },
+    Kind {
+        name: "signed-cookie",
+        summary: "Session data in an HMAC-signed, timestamped cookie (Django signed_cookies style)",
+        keys: &["max_age", "secret", "secure"],
+        compared: true,
+    },
+    Kind {
+        name: "noop",
+        summary: "Does no work: accepts every request with a cookie, to measure the harness itself",
+        keys: &[],
+        compared: false,
     },
 ];
 
@@ -144,19 +184,30 @@ pub enum Options {
     AuthjsDatabase(database::DatabaseOptions),
     AuthjsJwt(authjs_jwt::JweOptions),
     Jwt(jwt::JwtOptions),
+    JwtDenylist(jwt::JwtOptions),
+    AccessRefresh(access_refresh::AccessRefreshOptions),
+    CachedSession(cached_session::CachedSessionOptions),
+    SignedCookie(signed_cookie::SignedCookieOptions),
+    Noop,
 }
 
 impl Options {
     /// Default options of the kind called `name`.
     pub fn defaults(name: &str) -> Option<Options> {
-        match name {
-            "authjs-database" => {
-                Some(Options::AuthjsDatabase(database::DatabaseOptions::default()))
-            }
-            "authjs-jwt" => Some(Options::AuthjsJwt(authjs_jwt::JweOptions::default())),
-            "jwt" => Some(Options::Jwt(jwt::JwtOptions::default())),
-            _ => None,
-        }
+        Some(match name {
+            "authjs-database" => Options::AuthjsDatabase(Default::default()),
+            "authjs-jwt" => Options::AuthjsJwt(Default::default()),
+            "jwt" => Options::Jwt(Default::default()),
+            "jwt-denylist" => Options::JwtDenylist(jwt::JwtOptions {
+                denylist: true,
+                ..Default::default()
+            }),
+            "access-refresh" => Options::AccessRefresh(Default::default()),
+            "cached-session" => Options::CachedSession(Default::default()),
+            "signed-cookie" => Options::SignedCookie(Default::default()),
+            "noop" => Options::Noop,
+            _ => return None,
+        })
     }
 
     /// Name of the kind.
@@ -165,6 +216,11 @@ impl Options {
             Options::AuthjsDatabase(_) => "authjs-database",
             Options::AuthjsJwt(_) => "authjs-jwt",
             Options::Jwt(_) => "jwt",
+            Options::JwtDenylist(_) => "jwt-denylist",
+            Options::AccessRefresh(_) => "access-refresh",
+            Options::CachedSession(_) => "cached-session",
+            Options::SignedCookie(_) => "signed-cookie",
+            Options::Noop => "noop",
         }
     }
 
@@ -173,7 +229,11 @@ impl Options {
         match self {
             Options::AuthjsDatabase(o) => o.settings(),
             Options::AuthjsJwt(o) => o.settings(),
-            Options::Jwt(o) => o.settings(),
+            Options::Jwt(o) | Options::JwtDenylist(o) => o.settings(),
+            Options::AccessRefresh(o) => o.settings(),
+            Options::CachedSession(o) => o.settings(),
+            Options::SignedCookie(o) => o.settings(),
+            Options::Noop => Vec::new(),
         }
     }
 }
@@ -199,11 +259,24 @@ impl Setup {
 
     /// Opens the store and builds the strategy.
     pub fn build(&self) -> StoreResult<Box<dyn Strategy>> {
+        if let Options::Noop = self.options {
+            return Ok(Box::new(noop::Noop::new(Box::new(crate::store::NullStore))));
+        }
         let store = self.store.open(&self.label)?;
         Ok(match &self.options {
             Options::AuthjsDatabase(o) => Box::new(database::AuthjsDatabase::new(o.clone(), store)),
             Options::AuthjsJwt(o) => Box::new(authjs_jwt::AuthjsJwt::new(o.clone(), store)),
-            Options::Jwt(o) => Box::new(jwt::Jwt::new(o.clone(), store)),
+            Options::Jwt(o) | Options::JwtDenylist(o) => Box::new(jwt::Jwt::new(o.clone(), store)),
+            Options::AccessRefresh(o) => {
+                Box::new(access_refresh::AccessRefresh::new(o.clone(), store))
+            }
+            Options::CachedSession(o) => {
+                Box::new(cached_session::CachedSession::new(o.clone(), store))
+            }
+            Options::SignedCookie(o) => {
+                Box::new(signed_cookie::SignedCookie::new(o.clone(), store))
+            }
+            Options::Noop => unreachable!("noop returned above without a store"),
         })
     }
 }

@@ -1,3 +1,0 @@
-//! Placeholder bench target so that `cargo bench` has a harness to build.
-
-fn main() {}
