@@ -55,6 +55,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Check that a run's verify p50 agrees with an isolated measurement of each strategy
     Calibrate(calibrate::CalibrateArgs),
+    /// Send verify calls from concurrent workers for a fixed wall time and print throughput and latency
+    Load(crate::load::LoadArgs),
 }
 
 /// What `bench` writes to stdout.
@@ -159,6 +161,7 @@ pub fn run() -> Result<ExitCode, AppError> {
         Command::Token(args) => token::run(&args),
         Command::Sweep(args) => sweep::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
+        Command::Load(args) => crate::load::run(&args),
     }
 }
 

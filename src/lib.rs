@@ -9,6 +9,7 @@ pub mod calibrate;
 pub mod cli;
 pub mod cookie;
 pub mod engine;
+pub mod load;
 pub mod metrics;
 pub mod report;
 pub mod scenario;
