@@ -105,7 +105,7 @@ impl LoadResult {
     }
 }
 
-/// What one worker measured.
+/// Measurements of one worker.
 struct WorkerResult {
     requests: u64,
     errors: u64,

@@ -32,6 +32,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "multi-node",
         include_str!("../../scenarios/multi-node.toml"),
     ),
+    ("stores", include_str!("../../scenarios/stores.toml")),
 ];
 
 /// Where a scenario came from.
