@@ -1,20 +1,23 @@
 //! Command-line interface: argument parsing and the commands.
 //!
-//! Exit codes: 0 success, 1 a threshold failed, 2 invalid usage or
+//! Exit codes: 0 success, 1 a threshold failed or `compare` (or `bench
+//! --baseline`) found a regression beyond noise, 2 invalid usage or
 //! scenario, 3 a runtime failure such as a store error or an unwritable
 //! results folder.
 
 mod calibrate;
+mod progress;
 mod source;
 mod sweep;
 mod token;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::compare;
 use crate::report::{self, Report, TableStyle};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::store::StoreUrl;
@@ -29,7 +32,8 @@ use crate::strategy::{self, Setup};
                   real implementations of session-cookie and JWT strategies, and prints one \
                   comparison table: store operations per request, cookie bytes, verify latency, \
                   revocation delay and profile staleness.\n\n\
-                  Exit codes: 0 success, 1 a threshold failed, 2 invalid usage or scenario, \
+                  Exit codes: 0 success, 1 a threshold failed or a regression beyond noise \
+                  (compare, bench --baseline), 2 invalid usage, scenario or results file, \
                   3 runtime failure (store error, unwritable results folder)."
 )]
 pub struct Cli {
@@ -49,6 +53,28 @@ pub enum Command {
     },
     /// List the strategies and the shipped scenarios
     List,
+    /// Compare two saved runs figure by figure; exits 1 on a regression
+    /// beyond noise
+    Compare {
+        /// Results file of the earlier run, as `bench` saved it (.json)
+        #[arg(value_name = "OLD.json")]
+        old: PathBuf,
+        /// Results file of the later run
+        #[arg(value_name = "NEW.json")]
+        new: PathBuf,
+    },
+    /// Write a commented starter scenario; an existing file is kept
+    Init {
+        /// Where to write it
+        #[arg(value_name = "PATH", default_value = "scenario.toml")]
+        path: PathBuf,
+    },
+    /// Print a shell completion script, for example
+    /// `authcmp completions bash > ~/.local/share/bash-completion/completions/authcmp`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Issue or verify one credential, such as a cookie from your application
     Token(token::TokenArgs),
     /// Re-run one strategy over several values of one option and mark the trade-off front
@@ -111,6 +137,21 @@ pub struct BenchArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    /// Print no progress bar and no "saved" lines on stderr; errors and
+    /// failed thresholds still print
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Compare each run with this saved results file (.json) and exit 1 on
+    /// a regression beyond noise
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Strategy label that the table's relative column divides by
+    /// [default: the first strategy]
+    #[arg(long, value_name = "NAME")]
+    pub reference: Option<String>,
+
     /// Stop the run at this virtual time (a duration such as 12h), replacing the scenario's `horizon`
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
     pub horizon: Option<crate::time::Millis>,
@@ -156,6 +197,20 @@ pub fn run() -> Result<ExitCode, AppError> {
         Command::Validate { files } => Ok(validate(&files)),
         Command::List => {
             print_stdout(&list());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compare { old, new } => compare_files(&old, &new),
+        Command::Init { path } => {
+            crate::scaffold::init(&path)?;
+            eprintln!(
+                "wrote {}; run it with `authcmp bench {}`",
+                path.display(),
+                path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            crate::scaffold::completions(shell, &mut std::io::stdout().lock());
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(args) => token::run(&args),
@@ -206,8 +261,15 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
         for setup in &mut setups {
             setup.store = setup.store.clone().with_timeout(args.store_timeout);
         }
+        if let Some(reference) = &args.reference {
+            check_reference(reference, &scenario, &setups)?;
+        }
         plans.push((scenario, setups));
     }
+    let baseline = match &args.baseline {
+        Some(path) => Some(compare::load(path).map_err(AppError::Usage)?),
+        None => None,
+    };
     if !args.no_save {
         report::check_writable(&args.results_dir).map_err(|e| {
             AppError::Runtime(format!(
@@ -216,8 +278,15 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
             ))
         })?;
     }
+    let mut failed = false;
     for (scenario, setups) in &plans {
-        let report = run_one(scenario, setups, args.seed)?;
+        let mut progress = progress::Progress::new(scenario, args.quiet);
+        let result = run_one_with_progress(scenario, setups, args.seed, &mut |events| {
+            progress.update(events)
+        });
+        progress.finish();
+        let mut report = result?;
+        report.reference.clone_from(&args.reference);
         print_stdout(&render(&report, args.format));
         if !args.no_save {
             let path = report::save(&report, &args.results_dir).map_err(|e| {
@@ -226,10 +295,63 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
                     args.results_dir.display()
                 ))
             })?;
-            eprintln!("saved {}", path.display());
+            if !args.quiet {
+                eprintln!("saved {}", path.display());
+            }
+        }
+        if let Some(baseline) = &baseline {
+            failed |= print_comparison(baseline, &report, args.format);
+        }
+        for failure in scenario::check_thresholds(&report, &scenario.thresholds) {
+            eprintln!("{failure}");
+            failed = true;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Checks that `--reference` names one of the strategies that will run.
+fn check_reference(reference: &str, scenario: &Scenario, setups: &[Setup]) -> Result<(), AppError> {
+    if setups.iter().any(|s| s.label == reference) {
+        return Ok(());
+    }
+    let labels: Vec<&str> = setups.iter().map(|s| s.label.as_str()).collect();
+    Err(AppError::Usage(format!(
+        "--reference: no strategy labelled \"{reference}\" runs in {}; use one of: {}",
+        scenario.source.path,
+        labels.join(", ")
+    )))
+}
+
+/// Compares two results files: exit 1 on a regression beyond noise.
+fn compare_files(old: &Path, new: &Path) -> Result<ExitCode, AppError> {
+    let old = compare::load(old).map_err(AppError::Usage)?;
+    let new = compare::load(new).map_err(AppError::Usage)?;
+    let comparison = compare::compare(&old, &new);
+    print_stdout(&compare::render(&comparison, TableStyle::detect()));
+    Ok(if comparison.regressions() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints how `report` compares with `baseline`: to stdout after a table,
+/// to stderr when stdout carries JSON, CSV or Markdown. Returns true on a
+/// regression beyond noise.
+fn print_comparison(baseline: &Report, report: &Report, format: Format) -> bool {
+    let comparison = compare::compare(baseline, report);
+    let text = compare::render(&comparison, TableStyle::detect());
+    if format == Format::Table {
+        print_stdout(&format!("\ncompared with the baseline:\n{text}"));
+    } else {
+        eprint!("compared with the baseline:\n{text}");
+    }
+    comparison.regressions() > 0
 }
 
 /// Runs one scenario and builds its report.
@@ -238,10 +360,21 @@ pub fn run_one(
     setups: &[Setup],
     seed: Option<u64>,
 ) -> Result<Report, AppError> {
+    run_one_with_progress(scenario, setups, seed, &mut |_| {})
+}
+
+/// Runs one scenario like [`run_one`], calling `progress` with the count of
+/// events run so far.
+pub fn run_one_with_progress(
+    scenario: &Scenario,
+    setups: &[Setup],
+    seed: Option<u64>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, AppError> {
     let seed = seed.unwrap_or(scenario.seed);
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let result =
-        crate::engine::run(scenario, setups, seed).map_err(|e| AppError::Runtime(e.to_string()))?;
+    let result = crate::engine::run_with_progress(scenario, setups, seed, progress)
+        .map_err(|e| AppError::Runtime(e.to_string()))?;
     Ok(Report::new(scenario, seed, result, started_at))
 }
 

@@ -57,6 +57,8 @@ struct Watch {
     last_accept: Option<Millis>,
     /// Whether the credential was rejected since its revocation.
     rejected: bool,
+    /// Index of the credential's probe sample in the metrics, if sampled.
+    sample: Option<usize>,
 }
 
 /// One client of one user: a device, or a copy of a device's cookies.
@@ -127,6 +129,17 @@ impl Profiles {
 
 /// Replays `scenario` with `seed` against every setup.
 pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult, EngineError> {
+    run_with_progress(scenario, setups, seed, &mut |_| {})
+}
+
+/// Replays like [`run`], calling `progress` with the count of events run
+/// so far after each event.
+pub fn run_with_progress(
+    scenario: &Scenario,
+    setups: &[Setup],
+    seed: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<RunResult, EngineError> {
     let started = Instant::now();
     let mut lanes = Vec::with_capacity(setups.len());
     for setup in setups {
@@ -171,6 +184,7 @@ pub fn run(scenario: &Scenario, setups: &[Setup], seed: u64) -> Result<RunResult
         if let Action::Finish = event.action {
             profiles.active.remove(&event.user);
         }
+        progress(events);
     }
     let mut results = Vec::with_capacity(lanes.len());
     for mut lane in lanes {
@@ -344,7 +358,7 @@ impl Lane {
                     client.jar.clear();
                     Ok(())
                 } else {
-                    // Nobody revoked this credential: the user signs in again.
+                    // The credential was not revoked, so it expired: the user signs in again.
                     self.metrics.forced_sign_ins += 1;
                     self.login(profile, device, now)
                 }
@@ -429,7 +443,7 @@ impl Lane {
             .flatten()
         {
             if copy.source == Some((device, credential)) && copy.watch.is_none() {
-                copy.watch = Some(Watch::new(now));
+                copy.watch = Some(Watch::new(now, self.metrics.revocation.start_sample(now)));
                 self.metrics.revocation.tracked += 1;
             }
         }
@@ -462,7 +476,7 @@ impl Lane {
                     client.signed_in
                 };
                 if live && client.watch.is_none() {
-                    client.watch = Some(Watch::new(now));
+                    client.watch = Some(Watch::new(now, self.metrics.revocation.start_sample(now)));
                     self.metrics.revocation.tracked += 1;
                 }
             }
@@ -501,11 +515,12 @@ fn existing_client(
 }
 
 impl Watch {
-    fn new(revoked_at: Millis) -> Self {
+    fn new(revoked_at: Millis, sample: Option<usize>) -> Self {
         Watch {
             revoked_at,
             last_accept: None,
             rejected: false,
+            sample,
         }
     }
 }
@@ -514,6 +529,7 @@ impl Watch {
 fn note_accept(m: &mut Metrics, watch: &mut Watch, now: Millis) {
     watch.last_accept = Some(now);
     m.revocation.stale_accepts += 1;
+    m.revocation.present(watch.sample, now, true);
     m.revocation.last_accept = m.revocation.last_accept.max(now - watch.revoked_at);
 }
 
@@ -521,6 +537,7 @@ fn note_accept(m: &mut Metrics, watch: &mut Watch, now: Millis) {
 /// presentations are still tracked: a cache on another node can accept
 /// the credential again after one node rejected it.
 fn note_rejection(m: &mut Metrics, watch: &mut Watch, now: Millis) {
+    m.revocation.present(watch.sample, now, false);
     if watch.rejected {
         return;
     }

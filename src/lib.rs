@@ -7,11 +7,13 @@
 
 pub mod calibrate;
 pub mod cli;
+pub mod compare;
 pub mod cookie;
 pub mod engine;
 pub mod load;
 pub mod metrics;
 pub mod report;
+pub mod scaffold;
 pub mod scenario;
 pub mod store;
 pub mod strategy;

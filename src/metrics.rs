@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::store::OpCounts;
 use crate::time::Millis;
@@ -44,6 +46,62 @@ pub struct RevocationStats {
     pub stale_accepts: u64,
     /// Latest accept after a revocation, as time since the revocation.
     pub last_accept: Millis,
+    /// Presentations of the first [`MAX_PROBE_SAMPLES`] tracked
+    /// credentials, for the revocation timeline chart.
+    pub samples: Vec<ProbeSample>,
+}
+
+/// Tracked credentials whose presentations a run keeps, per strategy.
+pub const MAX_PROBE_SAMPLES: usize = 12;
+
+/// Presentations kept per sampled credential; later ones are dropped.
+pub const MAX_PRESENTATIONS: usize = 60;
+
+/// Presentations of one revoked credential after its revocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ProbeSample {
+    /// Virtual time of the revocation, in milliseconds.
+    pub revoked_at_ms: Millis,
+    /// In time order. Rejections can be followed by accepts where caches
+    /// on several nodes disagree.
+    pub presentations: Vec<Presentation>,
+}
+
+/// One request made with a revoked credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Presentation {
+    /// Virtual time of the request, in milliseconds.
+    pub at_ms: Millis,
+    pub accepted: bool,
+}
+
+impl RevocationStats {
+    /// Starts a probe sample for a newly tracked credential, returning its
+    /// index while fewer than [`MAX_PROBE_SAMPLES`] are kept.
+    pub fn start_sample(&mut self, revoked_at: Millis) -> Option<usize> {
+        if self.samples.len() >= MAX_PROBE_SAMPLES {
+            return None;
+        }
+        self.samples.push(ProbeSample {
+            revoked_at_ms: revoked_at,
+            presentations: Vec::new(),
+        });
+        Some(self.samples.len() - 1)
+    }
+
+    /// Records a presentation of a tracked credential in its sample, if it
+    /// has one with room left.
+    pub fn present(&mut self, sample: Option<usize>, at: Millis, accepted: bool) {
+        let Some(sample) = sample.and_then(|i| self.samples.get_mut(i)) else {
+            return;
+        };
+        if sample.presentations.len() < MAX_PRESENTATIONS {
+            sample.presentations.push(Presentation {
+                at_ms: at,
+                accepted,
+            });
+        }
+    }
 }
 
 /// How long devices kept seeing an old profile after a change.

@@ -1,5 +1,7 @@
 //! The binary as users run it: exit codes, error lines, files written.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -198,8 +200,15 @@ fn bench_saves_results_without_overwriting() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 6, "{names:?}");
-    for ext in ["json", "md", "csv"] {
+    assert_eq!(names.len(), 12, "{names:?}");
+    for ext in [
+        "json",
+        "md",
+        "csv",
+        "html",
+        ".latency.svg",
+        ".revocation.svg",
+    ] {
         assert_eq!(
             names.iter().filter(|n| n.ends_with(ext)).count(),
             2,
@@ -222,6 +231,7 @@ fn bench_saves_results_without_overwriting() {
         .count();
     assert_eq!(report["strategies"].as_array().unwrap().len(), compared);
     assert_eq!(report["scenario"]["sha256"].as_str().unwrap().len(), 64);
+    common::assert_results_valid(&results);
 }
 
 #[test]
@@ -254,7 +264,7 @@ fn formats_print_to_stdout() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "| strategy | store reads / request |",
+            "| strategy | relative reads/p50 | store reads / request |",
         ));
 }
 

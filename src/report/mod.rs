@@ -5,26 +5,32 @@
 //! other field is determined by the scenario and seed alone.
 
 mod csv;
+pub mod histogram;
+mod html;
 mod markdown;
+pub mod plots;
 mod save;
 mod table;
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use self::csv::render_csv;
+pub use html::render_html;
 pub use markdown::render_markdown;
 pub use save::{check_writable, save, save_files, stem_for};
 pub use table::{harness_line, render_table, TableStyle};
 
 use crate::engine::{per_action, LaneResult, RunResult};
 use crate::metrics::{median, quantile_of_counts, ActionOps};
+pub use crate::metrics::{Presentation, ProbeSample};
 use crate::scenario::Scenario;
 use crate::time::Millis;
 
 /// A whole run, as saved to `results/<scenario>/<time>.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     pub tool: Tool,
     pub scenario: ScenarioInfo,
@@ -32,15 +38,19 @@ pub struct Report {
     pub run: RunInfo,
     pub machine: Machine,
     pub strategies: Vec<StrategyFigures>,
+    /// Label of the strategy that the table's relative column divides by;
+    /// absent means the first strategy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioInfo {
     pub name: String,
     pub description: String,
@@ -48,7 +58,7 @@ pub struct ScenarioInfo {
     pub sha256: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunInfo {
     /// UTC start of the run, RFC 3339.
     pub started_at: String,
@@ -69,7 +79,7 @@ pub struct RunInfo {
     pub peak_active_users: usize,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Machine {
     pub os: String,
     pub arch: String,
@@ -79,7 +89,7 @@ pub struct Machine {
 }
 
 /// The figures of one strategy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StrategyFigures {
     pub label: String,
     pub strategy: String,
@@ -94,7 +104,7 @@ pub struct StrategyFigures {
     pub staleness: StalenessFigures,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RequestFigures {
     /// Requests that reached the verifier.
     pub verifies: u64,
@@ -102,12 +112,12 @@ pub struct RequestFigures {
     pub rejected: u64,
     /// Requests from signed-out clients, not sent to the verifier.
     pub signed_out: u64,
-    /// Sign-ins forced by a rejected credential that nobody had revoked.
+    /// Sign-ins forced by the rejection of a credential that was not revoked.
     pub forced_sign_ins: u64,
 }
 
 /// Store operations per action: how often it ran and what it cost each time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ActionFigures {
     pub count: u64,
     pub reads_per_action: f64,
@@ -125,7 +135,7 @@ impl From<&ActionOps> for ActionFigures {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StoreFigures {
     pub reads_per_request: f64,
     pub writes_per_request: f64,
@@ -139,7 +149,7 @@ pub struct StoreFigures {
     pub projected_ops_per_second: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CookieFigures {
     /// Median bytes of the `Cookie` header part carrying the credential.
     pub bytes_median: usize,
@@ -151,16 +161,21 @@ pub struct CookieFigures {
     pub set_cookie_responses: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LatencyFigures {
     pub verify: Percentiles,
     pub login: Percentiles,
     /// Sum of every timed call, in milliseconds.
     pub timed_ms: f64,
+    /// The verify-latency histogram in nanoseconds: base64 of hdrhistogram's
+    /// V2 serialization. `compare` resamples it to tell noise from change.
+    /// Absent in files from versions that did not save it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_histogram: Option<String>,
 }
 
 /// Percentiles of a latency histogram, in nanoseconds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Percentiles {
     pub count: u64,
     pub p50_ns: u64,
@@ -185,7 +200,7 @@ impl Percentiles {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StateFigures {
     pub bytes: u64,
     pub entries: u64,
@@ -193,14 +208,14 @@ pub struct StateFigures {
 }
 
 /// A delay in virtual milliseconds, or `"never"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Delay {
     Ms(u64),
     Never(Never),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Never {
     Never,
@@ -215,7 +230,7 @@ impl std::fmt::Display for Delay {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RevocationFigures {
     /// Revoked credentials tracked: copies of signed-out cookies and every
     /// cookie of a revoked user.
@@ -235,9 +250,13 @@ pub struct RevocationFigures {
     /// Latest accept of any revoked credential, as time since its
     /// revocation; 0 when none was accepted.
     pub last_accept_ms: u64,
+    /// Presentations of the first few tracked credentials after their
+    /// revocation, for the revocation timeline chart.
+    #[serde(default)]
+    pub samples: Vec<ProbeSample>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StalenessFigures {
     pub profile_changes: u64,
     /// Devices that saw the new profile after a change.
@@ -308,6 +327,16 @@ impl Report {
             },
             machine: Machine::current(),
             strategies,
+            reference: None,
+        }
+    }
+
+    /// Label of the reference strategy for relative figures: the one
+    /// `reference` names, or the first.
+    pub fn reference_label(&self) -> &str {
+        match &self.reference {
+            Some(label) => label,
+            None => self.strategies.first().map_or("", |s| s.label.as_str()),
         }
     }
 }
@@ -370,6 +399,7 @@ fn figures(lane: LaneResult, span_s: f64) -> StrategyFigures {
             verify: Percentiles::of(&m.verify_latency),
             login: Percentiles::of(&m.login_latency),
             timed_ms: m.timed_ns as f64 / 1e6,
+            verify_histogram: Some(histogram::encode(&m.verify_latency)),
         },
         server_state: StateFigures {
             bytes: lane.state.bytes,
@@ -390,6 +420,7 @@ fn figures(lane: LaneResult, span_s: f64) -> StrategyFigures {
             resolution_ms: m.revocation.resolution,
             stale_accepts: m.revocation.stale_accepts,
             last_accept_ms: m.revocation.last_accept,
+            samples: std::mem::take(&mut m.revocation.samples),
         },
         staleness: StalenessFigures {
             profile_changes: m.staleness.changes,
@@ -426,6 +457,12 @@ impl Machine {
             kernel,
         }
     }
+}
+
+/// Returns the JSON Schema of results files, generated from [`Report`].
+/// `results/schema.json` ships this schema, and a test keeps it current.
+pub fn results_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Report)).expect("a schema serializes to JSON")
 }
 
 /// Formats nanoseconds with a unit: `850 ns`, `1.62 µs`, `3.1 ms`.

@@ -1,4 +1,5 @@
-//! Writing a run to `results/<scenario>/<UTC time>.{json,md,csv}`.
+//! Writing a run to `results/<scenario>/<UTC time>.{json,md,csv,html}`,
+//! with its charts in `<UTC time>.latency.svg` and `<UTC time>.revocation.svg`.
 //!
 //! Each file is written to a temporary file in the same folder and then
 //! renamed without replacing anything, so an interrupted run leaves no
@@ -7,7 +8,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{render_csv, render_markdown, Report};
+use super::html::{latency_caption, Chart, REVOCATION_CAPTION};
+use super::plots::{latency_svg, revocation_svg};
+use super::{render_csv, render_html, render_markdown, Report};
 
 /// Checks that results can be written under `dir` before a run starts.
 pub fn check_writable(dir: &Path) -> std::io::Result<()> {
@@ -15,13 +18,33 @@ pub fn check_writable(dir: &Path) -> std::io::Result<()> {
     tempfile::NamedTempFile::new_in(dir).map(drop)
 }
 
-/// Saves the JSON, Markdown and CSV of `report`, returning the JSON path.
+/// Saves the JSON, Markdown, CSV, charts and HTML page of `report`,
+/// returning the JSON path.
 pub fn save(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
     let json = serde_json::to_string_pretty(report).expect("reports serialize to JSON") + "\n";
+    let latency = latency_svg(report).map_err(std::io::Error::other)?;
+    let revocation = revocation_svg(report).map_err(std::io::Error::other)?;
+    let latency_text = latency_caption(report);
+    let charts = [
+        Chart {
+            heading: "Verify latency",
+            svg: &latency,
+            caption: &latency_text,
+        },
+        Chart {
+            heading: "Revocation timeline",
+            svg: &revocation,
+            caption: REVOCATION_CAPTION,
+        },
+    ];
+    let html = render_html(report, &charts);
     let files = [
         ("json", json),
         ("md", render_markdown(report)),
         ("csv", render_csv(report)),
+        ("latency.svg", latency),
+        ("revocation.svg", revocation),
+        ("html", html),
     ];
     save_files(
         &dir.join(&report.scenario.name),

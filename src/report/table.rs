@@ -6,11 +6,12 @@ use crate::time::Span;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table};
 
-use super::{format_delays, format_micros, format_ratio, Report, StrategyFigures};
+use super::{format_delays, format_micros, format_ratio, Delay, Report, StrategyFigures};
 
 /// Column headers, each with its unit.
 pub(crate) const HEADERS: &[&str] = &[
     "strategy",
+    "relative\nreads/p50",
     "store reads\n/ request",
     "store writes\n/ request",
     "login ops\nreads/writes",
@@ -25,7 +26,16 @@ pub(crate) const HEADERS: &[&str] = &[
     "store\nops/s",
 ];
 
-/// Lines printed under the table to explain the columns.
+/// Explains the relative column, naming the reference strategy.
+pub(crate) fn relative_legend(report: &Report) -> String {
+    format!(
+        "relative: store reads / request and verify p50 as multiples of those of {}\n  (--reference); - when its value is 0.",
+        report.reference_label()
+    )
+}
+
+/// Lines printed under the table to explain the columns, after
+/// [`relative_legend`].
 pub(crate) const LEGEND: &[&str] = &[
     "store reads, writes / request: store operations per verify; login ops: per sign-in.",
     "cookie bytes: the Cookie header part carrying the credential.",
@@ -34,14 +44,15 @@ pub(crate) const LEGEND: &[&str] = &[
     "  and is exact for the scenario and seed.",
     "revocation delay: virtual time from a sign-out or ban until a copied or still-held",
     "  cookie is first rejected; never = still accepted at its last use; probes = how",
-    "  far apart the presentations around that rejection were.",
+    "  far apart the presentations around that rejection were; last accept = latest",
+    "  accept of a revoked cookie, when a node's cache accepted it after a rejection.",
     "stale accepts: requests accepted with an already revoked credential.",
     "profile staleness: time until each signed-in device sees a profile change.",
     "store ops/s: every store operation of the run over its virtual duration.",
 ];
 
 /// The cells of one row, in [`HEADERS`] order.
-pub(crate) fn row_cells(s: &StrategyFigures) -> Vec<String> {
+pub(crate) fn row_cells(report: &Report, s: &StrategyFigures) -> Vec<String> {
     let ops = &s.store_ops;
     let staleness = match (&s.staleness.max_delay_ms, s.staleness.profile_changes) {
         (_, 0) => "-".to_string(),
@@ -57,8 +68,18 @@ pub(crate) fn row_cells(s: &StrategyFigures) -> Vec<String> {
     } else {
         revocation
     };
+    // A credential accepted again after its first rejection (a cache on
+    // another node) is revoked everywhere only at its last accept.
+    let revocation = match s.revocation.max_delay_ms {
+        Some(Delay::Ms(max)) if s.revocation.last_accept_ms > max => format!(
+            "{revocation}\nlast accept +{}",
+            Span(s.revocation.last_accept_ms).rounded()
+        ),
+        _ => revocation,
+    };
     vec![
         s.label.clone(),
+        relative_cell(report, s),
         format_ratio(ops.reads_per_request),
         format_ratio(ops.writes_per_request),
         format!(
@@ -84,6 +105,49 @@ pub(crate) fn row_cells(s: &StrategyFigures) -> Vec<String> {
         staleness,
         format!("{:.2}", ops.projected_ops_per_second),
     ]
+}
+
+/// Formats store reads per request and verify p50 relative to the
+/// reference strategy, such as `3.0x/0.8x`.
+fn relative_cell(report: &Report, s: &StrategyFigures) -> String {
+    let reference_label = report.reference_label();
+    if s.label == reference_label {
+        return "reference".to_string();
+    }
+    let Some(reference) = report
+        .strategies
+        .iter()
+        .find(|r| r.label == reference_label)
+    else {
+        return "-".to_string();
+    };
+    let reads = relative(
+        s.store_ops.reads_per_request,
+        reference.store_ops.reads_per_request,
+    );
+    let p50 = relative(
+        s.latency.verify.p50_ns as f64,
+        reference.latency.verify.p50_ns as f64,
+    );
+    format!("{reads}/{p50}")
+}
+
+/// Formats `value / reference` as `0.25x`, `3.1x` or `42x`, or `-` when the
+/// reference is 0.
+fn relative(value: f64, reference: f64) -> String {
+    if reference == 0.0 {
+        return "-".to_string();
+    }
+    let ratio = value / reference;
+    if ratio == 0.0 {
+        "0x".to_string()
+    } else if ratio < 1.0 {
+        format!("{ratio:.2}x")
+    } else if ratio < 10.0 {
+        format!("{ratio:.1}x")
+    } else {
+        format!("{ratio:.0}x")
+    }
 }
 
 /// How the terminal table is drawn.
@@ -118,7 +182,11 @@ impl TableStyle {
 /// 80 columns for a handful of strategies.
 pub fn render_table(report: &Report, style: TableStyle) -> String {
     let header: Vec<String> = HEADERS.iter().map(|h| h.to_string()).collect();
-    let rows: Vec<Vec<String>> = report.strategies.iter().map(row_cells).collect();
+    let rows: Vec<Vec<String>> = report
+        .strategies
+        .iter()
+        .map(|s| row_cells(report, s))
+        .collect();
     let mut table = new_table(style, header, rows, ContentArrangement::Disabled);
     let natural = table.lines().next().map_or(0, |line| line.chars().count());
     if style
@@ -130,6 +198,8 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
     let mut out = title(report);
     out.push('\n');
     out.push_str(&table.to_string());
+    out.push('\n');
+    out.push_str(&relative_legend(report));
     out.push('\n');
     for line in LEGEND {
         out.push_str(line);
@@ -153,7 +223,11 @@ pub fn harness_line(report: &Report) -> String {
 fn transposed(report: &Report, style: TableStyle) -> Table {
     let mut header = vec!["figure".to_string()];
     header.extend(report.strategies.iter().map(|s| s.label.clone()));
-    let cells: Vec<Vec<String>> = report.strategies.iter().map(row_cells).collect();
+    let cells: Vec<Vec<String>> = report
+        .strategies
+        .iter()
+        .map(|s| row_cells(report, s))
+        .collect();
     let rows = HEADERS
         .iter()
         .enumerate()
@@ -219,4 +293,18 @@ pub(crate) fn title(report: &Report) -> String {
         report.run.requests,
         Span(report.run.virtual_span_ms).rounded(),
     )
+}
+
+#[cfg(test)]
+mod relative_tests {
+    use super::*;
+
+    #[test]
+    fn relative_formats_ratio() {
+        assert_eq!(relative(3.0, 1.0), "3.0x");
+        assert_eq!(relative(0.0, 1.0), "0x");
+        assert_eq!(relative(1.0, 4.0), "0.25x");
+        assert_eq!(relative(42.0, 1.0), "42x");
+        assert_eq!(relative(1.0, 0.0), "-");
+    }
 }

@@ -6,12 +6,14 @@
 //! works from any folder; a path on disk wins over a built-in name.
 
 mod parse;
+mod thresholds;
 
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
 pub use parse::{parse, strategy_with_key};
+pub use thresholds::{check as check_thresholds, Failure, Limits, Thresholds};
 
 use crate::strategy::Setup;
 use crate::time::Millis;
@@ -32,6 +34,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "multi-node",
         include_str!("../../scenarios/multi-node.toml"),
     ),
+    ("scale", include_str!("../../scenarios/scale.toml")),
+    ("soak", include_str!("../../scenarios/soak.toml")),
     ("stores", include_str!("../../scenarios/stores.toml")),
 ];
 
@@ -55,6 +59,8 @@ pub struct Scenario {
     pub cohorts: Vec<Cohort>,
     pub events: Vec<GlobalEvent>,
     pub strategies: Vec<Setup>,
+    /// Limits on the figures; a run that exceeds one exits 1.
+    pub thresholds: Thresholds,
     pub source: Source,
 }
 

@@ -6,6 +6,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::thresholds::{RawLimits, Thresholds};
 use super::{sha256_hex, Cohort, GlobalEvent, JarId, Scenario, ScenarioError, Source, Step};
 use crate::store::StoreUrl;
 use crate::strategy::{self, authjs_jwt, cached_session, keys, Options, Setup};
@@ -13,7 +14,7 @@ use crate::time::{parse_duration, Millis, SECOND};
 
 /// A duration written as a human string (`"90s"`, `"15m"`, `"30d"`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Dur(Millis);
+pub(super) struct Dur(pub(super) Millis);
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -46,6 +47,7 @@ struct RawScenario {
     events: Vec<RawEvent>,
     #[serde(default, rename = "strategy")]
     strategies: Vec<RawStrategy>,
+    thresholds: Option<RawLimits>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +138,7 @@ struct RawStrategy {
     cache_ttl: Option<Spanned<Dur>>,
     nodes: Option<Spanned<usize>>,
     balance: Option<Spanned<String>>,
+    thresholds: Option<RawLimits>,
 }
 
 /// Strategy options after their own checks, before they meet a kind.
@@ -173,7 +176,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// Turns spans into `file:line:column` errors.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     file: &'a str,
     text: &'a str,
 }
@@ -193,7 +196,7 @@ impl Checker<'_> {
         }
     }
 
-    fn at<T>(&self, value: &Spanned<T>, key: &str, message: String) -> ScenarioError {
+    pub(super) fn at<T>(&self, value: &Spanned<T>, key: &str, message: String) -> ScenarioError {
         self.error(value.span(), format!("key `{key}`: {message}"))
     }
 
@@ -262,6 +265,16 @@ impl Checker<'_> {
             .map(|e| self.event(e, &cohorts, horizon))
             .collect::<Result<Vec<_>, _>>()?;
         let strategies = self.strategies(&raw.strategies)?;
+        let mut thresholds = Thresholds {
+            global: self.limits(raw.thresholds.as_ref())?,
+            per_strategy: Vec::new(),
+        };
+        for (raw_strategy, setup) in raw.strategies.iter().zip(&strategies) {
+            if let Some(limits) = &raw_strategy.thresholds {
+                let limits = self.limits(Some(limits))?;
+                thresholds.per_strategy.push((setup.label.clone(), limits));
+            }
+        }
         Ok(Scenario {
             name: name.clone(),
             description: raw.description,
@@ -270,6 +283,7 @@ impl Checker<'_> {
             cohorts,
             events,
             strategies,
+            thresholds,
             source: Source {
                 path: self.file.to_string(),
                 sha256: sha256_hex(self.text),

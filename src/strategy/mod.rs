@@ -36,7 +36,7 @@ pub enum Rejection {
     UnknownSession,
     /// The session or token has expired.
     Expired,
-    /// The credential failed a check; the text says which.
+    /// The credential failed a check, which the text names.
     Invalid(String),
 }
 

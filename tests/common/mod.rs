@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
 use authcmp::report::{Report, StrategyFigures};
 
 /// Parses a scenario from text and runs all its strategies.
@@ -23,4 +26,62 @@ pub fn figures<'a>(report: &'a Report, label: &str) -> &'a StrategyFigures {
         .iter()
         .find(|s| s.label == label)
         .unwrap_or_else(|| panic!("no strategy labelled {label}"))
+}
+
+/// Path of a file under `tests/data`.
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Builds a command running the `authcmp` binary in `dir`, with no colour
+/// and a 120-column table.
+pub fn authcmp(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("authcmp").expect("the binary is built");
+    cmd.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "120");
+    cmd
+}
+
+/// Files under `dir` whose name ends with `suffix`, sorted.
+pub fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).expect("folder is readable") {
+            let path = entry.expect("entry is readable").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Checks every `.json` file under `dir` against `results/schema.json`.
+pub fn assert_results_valid(dir: &Path) {
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the shipped schema is valid");
+    let files = files_ending(dir, ".json");
+    assert!(!files.is_empty(), "no results JSON under {}", dir.display());
+    for file in files {
+        let instance: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{} does not match the schema: {errors:#?}",
+            file.display()
+        );
+    }
 }
