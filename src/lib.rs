@@ -10,6 +10,7 @@ pub mod cli;
 pub mod compare;
 pub mod cookie;
 pub mod engine;
+pub mod load;
 pub mod metrics;
 pub mod report;
 pub mod scaffold;
