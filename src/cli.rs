@@ -85,6 +85,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Check that a run's verify p50 agrees with an isolated measurement of each strategy
     Calibrate(calibrate::CalibrateArgs),
+    /// Send verify calls from concurrent workers for a fixed wall time and print throughput and latency
+    Load(crate::load::LoadArgs),
 }
 
 /// What `bench` writes to stdout.
@@ -115,9 +117,17 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
-    /// Store for every strategy: sqlite::memory: or sqlite:PATH (a file in WAL mode)
+    /// Store for every strategy: sqlite::memory:, sqlite:PATH (a file in WAL mode),
+    /// postgres://USER:PASSWORD@HOST:PORT/DB or redis://[:PASSWORD@]HOST:PORT[/DB].
+    /// Passwords are printed and saved as ***
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
+
+    /// Time allowed for connecting to a PostgreSQL or Redis store and for each
+    /// store operation, such as 500ms or 10s; a store that takes longer fails
+    /// the run with exit code 3
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub store_timeout: std::time::Duration,
 
     /// Folder that receives results/<scenario>/<UTC time>.{json,md,csv}
     #[arg(long, value_name = "DIR", default_value = "results")]
@@ -219,7 +229,15 @@ pub fn run() -> Result<ExitCode, AppError> {
         Command::Token(args) => token::run(&args),
         Command::Sweep(args) => sweep::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
+        Command::Load(args) => crate::load::run(&args),
     }
+}
+
+/// Parses a human duration such as `500ms`, `10s` or `1m`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|e| {
+        format!("invalid duration \"{text}\": {e}; use a value such as 500ms, 10s or 1m")
+    })
 }
 
 fn print_stdout(text: &str) {
@@ -253,7 +271,10 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
             scenario.scale_users(users);
         }
         crate::limits::check_size(&scenario, args.allow_large).map_err(AppError::Usage)?;
-        let setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
+        let mut setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
+        for setup in &mut setups {
+            setup.store = setup.store.clone().with_timeout(args.store_timeout);
+        }
         if let Some(reference) = &args.reference {
             check_reference(reference, &scenario, &setups)?;
         }

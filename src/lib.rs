@@ -12,6 +12,7 @@ pub mod cookie;
 pub mod engine;
 pub mod interrupt;
 pub mod limits;
+pub mod load;
 pub mod metrics;
 pub mod report;
 pub mod scaffold;

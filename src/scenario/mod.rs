@@ -36,6 +36,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("scale", include_str!("../../scenarios/scale.toml")),
     ("soak", include_str!("../../scenarios/soak.toml")),
+    ("stores", include_str!("../../scenarios/stores.toml")),
 ];
 
 /// Where a scenario came from.

@@ -4,10 +4,16 @@
 //! reads and writes a figure reports are the ones the code path performed.
 
 mod null;
+mod postgres;
+mod redis;
 mod sqlite;
+mod url;
 
 pub use null::NullStore;
+pub use postgres::PostgresStore;
+pub use redis::RedisStore;
 pub use sqlite::SqliteStore;
+pub use url::{redact_url, DEFAULT_STORE_TIMEOUT};
 
 use crate::time::Millis;
 
@@ -200,10 +206,26 @@ pub enum StoreUrl {
     SqliteMemory,
     /// `sqlite:PATH`: a file in WAL mode.
     SqliteFile(std::path::PathBuf),
+    /// `postgres://` or `postgresql://`: a PostgreSQL server.
+    Postgres(RemoteStore),
+    /// `redis://`: a Redis server.
+    Redis(RemoteStore),
+}
+
+/// A store server reached by URL, with the time allowed for connecting and
+/// for each operation. Its `Debug` output redacts the password too.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RemoteStore {
+    /// The URL as given, password included: never print it, print
+    /// [`redact_url`] of it.
+    pub url: String,
+    pub timeout: std::time::Duration,
 }
 
 impl StoreUrl {
-    /// Parses `sqlite::memory:` or `sqlite:PATH`.
+    /// Parses `sqlite::memory:`, `sqlite:PATH`, `postgres://...` or
+    /// `redis://...`. Server URLs are checked for syntax only; nothing
+    /// connects until [`StoreUrl::open`].
     pub fn parse(url: &str) -> Result<StoreUrl, String> {
         if url == "sqlite::memory:" {
             return Ok(StoreUrl::SqliteMemory);
@@ -217,27 +239,71 @@ impl StoreUrl {
             }
             return Ok(StoreUrl::SqliteFile(path.into()));
         }
+        let remote = RemoteStore {
+            url: url.to_string(),
+            timeout: DEFAULT_STORE_TIMEOUT,
+        };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            postgres::check_url(url)?;
+            return Ok(StoreUrl::Postgres(remote));
+        }
+        if url.starts_with("redis://") {
+            redis::check_url(url)?;
+            return Ok(StoreUrl::Redis(remote));
+        }
         let scheme = url.split(':').next().unwrap_or(url);
         Err(format!(
-            "unsupported store URL scheme \"{scheme}\"; use \"sqlite::memory:\" or \"sqlite:PATH\""
+            "unsupported store URL scheme \"{scheme}\"; use \"sqlite::memory:\", \"sqlite:PATH\", \
+             \"postgres://USER:PASSWORD@HOST:PORT/DB\" or \"redis://HOST:PORT\""
         ))
     }
 
-    /// Opens the store for one strategy; `namespace` keeps the tables of
-    /// strategies sharing one file apart.
+    /// Sets the connect and per-operation timeout of a server store; SQLite
+    /// stores ignore it.
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> StoreUrl {
+        if let StoreUrl::Postgres(remote) | StoreUrl::Redis(remote) = &mut self {
+            remote.timeout = timeout;
+        }
+        self
+    }
+
+    /// Opens the store for one strategy and empties it; `namespace` keeps
+    /// the tables or keys of strategies sharing one database apart.
     pub fn open(&self, namespace: &str) -> StoreResult<Box<dyn Store>> {
         match self {
             StoreUrl::SqliteMemory => Ok(Box::new(SqliteStore::open_in_memory()?)),
             StoreUrl::SqliteFile(path) => Ok(Box::new(SqliteStore::open_file(path, namespace)?)),
+            StoreUrl::Postgres(remote) => Ok(Box::new(PostgresStore::open(remote, namespace)?)),
+            StoreUrl::Redis(remote) => Ok(Box::new(RedisStore::open(remote, namespace)?)),
+        }
+    }
+
+    /// Connects to a store that [`StoreUrl::open`] already prepared, keeping
+    /// its contents, as a second application node would. A private
+    /// in-memory SQLite database cannot be shared, so it is an error here.
+    pub fn attach(&self, namespace: &str) -> StoreResult<Box<dyn Store>> {
+        match self {
+            StoreUrl::SqliteMemory => Err(StoreError {
+                store: "sqlite (memory)".to_string(),
+                message: "a private in-memory database cannot be shared; use sqlite:PATH"
+                    .to_string(),
+            }),
+            StoreUrl::SqliteFile(path) => Ok(Box::new(SqliteStore::attach_file(path, namespace)?)),
+            StoreUrl::Postgres(remote) => Ok(Box::new(PostgresStore::attach(remote, namespace)?)),
+            StoreUrl::Redis(remote) => Ok(Box::new(RedisStore::attach(remote, namespace)?)),
         }
     }
 }
 
+/// Prints the URL with any password replaced by `***`.
 impl std::fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreUrl::SqliteMemory => f.write_str("sqlite::memory:"),
             StoreUrl::SqliteFile(path) => write!(f, "sqlite:{}", path.display()),
+            StoreUrl::Postgres(remote) | StoreUrl::Redis(remote) => {
+                f.write_str(&redact_url(&remote.url))
+            }
         }
     }
 }

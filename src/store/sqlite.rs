@@ -117,11 +117,27 @@ impl SqliteStore {
             .map_err(|e| error(&label, e))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| error(&label, e))?;
-        let prefix: String = namespace
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        Self::init(conn, label, &format!("authcmp_{prefix}"))
+        Self::init(conn, label, &format!("authcmp_{}", table_name(namespace)))
+    }
+
+    /// Opens a database file that [`SqliteStore::open_file`] prepared,
+    /// keeping its rows, as another application node sharing the file would.
+    /// Waits up to 5 s for a lock another connection holds.
+    pub fn attach_file(path: &Path, namespace: &str) -> StoreResult<Self> {
+        let label = format!("sqlite ({})", path.display());
+        let conn = Connection::open(path).map_err(|e| error(&label, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| error(&label, e))?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(|e| error(&label, e))?;
+        conn.set_prepared_statement_cache_capacity(32);
+        let prefix = format!("authcmp_{}", table_name(namespace));
+        Ok(SqliteStore {
+            conn,
+            label,
+            sql: Statements::new(&prefix),
+            counts: OpCounts::default(),
+        })
     }
 
     fn init(conn: Connection, label: String, prefix: &str) -> StoreResult<Self> {
@@ -209,6 +225,14 @@ impl SqliteStore {
         stmt.execute(params).map_err(|e| error(&self.label, e))?;
         Ok(())
     }
+}
+
+/// A namespace with every character but letters and digits as `_`.
+fn table_name(namespace: &str) -> String {
+    namespace
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
 }
 
 fn error(label: &str, err: rusqlite::Error) -> StoreError {

@@ -264,7 +264,13 @@ impl Setup {
             return Ok(Box::new(noop::Noop::new(Box::new(crate::store::NullStore))));
         }
         let store = self.store.open(&self.label)?;
-        Ok(match &self.options {
+        Ok(self.build_on(store))
+    }
+
+    /// Builds the strategy on a store opened by the caller, such as one
+    /// that several instances share; `noop` ignores it.
+    pub fn build_on(&self, store: Box<dyn Store>) -> Box<dyn Strategy> {
+        match &self.options {
             Options::AuthjsDatabase(o) => Box::new(database::AuthjsDatabase::new(o.clone(), store)),
             Options::AuthjsJwt(o) => Box::new(authjs_jwt::AuthjsJwt::new(o.clone(), store)),
             Options::Jwt(o) | Options::JwtDenylist(o) => Box::new(jwt::Jwt::new(o.clone(), store)),
@@ -277,8 +283,8 @@ impl Setup {
             Options::SignedCookie(o) => {
                 Box::new(signed_cookie::SignedCookie::new(o.clone(), store))
             }
-            Options::Noop => unreachable!("noop returned above without a store"),
-        })
+            Options::Noop => Box::new(noop::Noop::new(Box::new(crate::store::NullStore))),
+        }
     }
 }
 

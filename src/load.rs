@@ -1,0 +1,466 @@
+//! Concurrent load: many verify calls at once against one shared store.
+//!
+//! Each worker is an OS thread with its own strategy instance, the way each
+//! application node or process has its own verifier and store connection.
+//! Strategies and the synchronous [`Store`](crate::store::Store) trait are
+//! not `Send`, and every PostgreSQL or Redis store blocks on its own
+//! current-thread tokio runtime, so a worker cannot be a task on a shared
+//! runtime. Workers share the backing store: PostgreSQL, Redis or a SQLite
+//! file. A private in-memory SQLite database cannot be shared, so with
+//! `sqlite::memory:` each worker has its own database.
+//!
+//! Each worker first signs in its share of the users with the virtual
+//! clock at 0, then sends verify calls with their cookies, applying any
+//! `Set-Cookie` it receives. During the timed phase the virtual clock is
+//! the wall time since the phase began. With `--rate`, requests are
+//! scheduled at fixed intervals (open loop) and latency is measured from
+//! each request's scheduled start, so a stalled store shows up as latency
+//! of the requests that waited behind it, as wrk2 does. The uncorrected
+//! figure, from the moment the call was made, is shown beside it. Without
+//! `--rate` each worker sends the next request when the last one returns
+//! (closed loop), and both figures are the same.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use hdrhistogram::Histogram;
+
+use crate::cli::{parse_duration, select_strategies, AppError};
+use crate::cookie::{CookieJar, Holder};
+use crate::scenario;
+use crate::store::{Profile, StoreError, StoreUrl};
+use crate::strategy::Setup;
+
+#[derive(clap::Args, Debug)]
+pub struct LoadArgs {
+    /// Scenario file or built-in scenario name whose strategies are loaded
+    #[arg(value_name = "SCENARIO", default_value = "scenarios/default.toml")]
+    pub scenario: String,
+
+    /// Load only this strategy: a label from the scenario or a strategy name (repeatable)
+    #[arg(long = "strategy", value_name = "NAME")]
+    pub strategies: Vec<String>,
+
+    /// Store for every strategy, as for `bench --store`; sqlite::memory: gives
+    /// each worker a private database
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+
+    /// Time allowed for connecting to a PostgreSQL or Redis store and for each
+    /// store operation
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub store_timeout: Duration,
+
+    /// Concurrent workers, each with its own strategy instance and store
+    /// connection; a comma-separated list runs each level in turn
+    #[arg(long, value_name = "N", default_value = "1", value_delimiter = ',')]
+    pub concurrency: Vec<usize>,
+
+    /// Requests per second over all workers, sent on a fixed schedule (open
+    /// loop); without it each worker sends its next request when the last
+    /// one returns (closed loop)
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
+
+    /// Wall time of each timed phase, such as 10s or 1m, at most 10m
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Users signed in before the timed phase, shared out among the workers
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub users: u64,
+}
+
+/// Longest timed phase accepted, so that a load run always ends by itself.
+const MAX_DURATION: Duration = Duration::from_secs(600);
+
+/// Results of one strategy at one concurrency level.
+#[derive(Debug)]
+pub struct LoadResult {
+    pub label: String,
+    pub store: String,
+    pub workers: usize,
+    pub requests: u64,
+    /// Requests a store error or a rejected credential failed.
+    pub errors: u64,
+    pub store_ops: u64,
+    pub elapsed: Duration,
+    /// Nanoseconds from each request's scheduled start to its end.
+    pub corrected: Histogram<u64>,
+    /// Nanoseconds from each call to its return.
+    pub uncorrected: Histogram<u64>,
+}
+
+impl LoadResult {
+    pub fn throughput(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn store_ops_per_second(&self) -> f64 {
+        self.store_ops as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Measurements of one worker.
+struct WorkerResult {
+    requests: u64,
+    errors: u64,
+    store_ops: u64,
+    corrected: Histogram<u64>,
+    uncorrected: Histogram<u64>,
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Runs `authcmp load`.
+pub fn run(args: &LoadArgs) -> Result<ExitCode, AppError> {
+    if args.duration.is_zero() || args.duration > MAX_DURATION {
+        return Err(AppError::Usage(format!(
+            "--duration {} is out of range; use a value from 1s to 10m",
+            humantime::format_duration(args.duration)
+        )));
+    }
+    if args.concurrency.iter().any(|&n| n == 0 || n > 1024) {
+        return Err(AppError::Usage(
+            "--concurrency must be from 1 to 1024 workers".to_string(),
+        ));
+    }
+    if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+        return Err(AppError::Usage(
+            "--rate must be a positive number of requests per second".to_string(),
+        ));
+    }
+    let store = match &args.store {
+        Some(url) => {
+            Some(StoreUrl::parse(url).map_err(|m| AppError::Usage(format!("--store: {m}")))?)
+        }
+        None => None,
+    };
+    let scenario = scenario::load(&args.scenario)?;
+    let mut setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
+    for setup in &mut setups {
+        setup.store = setup.store.clone().with_timeout(args.store_timeout);
+    }
+    let mut results = Vec::new();
+    for &workers in &args.concurrency {
+        for setup in &setups {
+            let result = run_one(setup, workers, args)
+                .map_err(|e| AppError::Runtime(format!("strategy {}: {e}", setup.label)))?;
+            results.push(result);
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = std::io::Write::write_all(&mut stdout, render(&results, args).as_bytes());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads one strategy with `workers` concurrent workers.
+pub fn run_one(setup: &Setup, workers: usize, args: &LoadArgs) -> Result<LoadResult, StoreError> {
+    // Opening empties the shared store; the workers then attach to it.
+    let primary = setup.store.open(&setup.label)?;
+    let store_name = primary.describe();
+    let barrier = Arc::new(Barrier::new(workers + 1));
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicBool::new(false));
+    let mut handles = Vec::with_capacity(workers);
+    for worker in 0..workers {
+        let setup = setup.clone();
+        let barrier = Arc::clone(&barrier);
+        let done = Arc::clone(&done);
+        let failed = Arc::clone(&failed);
+        let plan = Plan {
+            worker,
+            workers,
+            users: args.users,
+            rate: args.rate,
+            duration: args.duration,
+        };
+        handles.push(std::thread::spawn(move || {
+            run_worker(&setup, &plan, &barrier, &done, &failed)
+        }));
+    }
+    barrier.wait();
+    let started = Instant::now();
+    let progress = show_progress(&setup.label, workers, &done, args.duration);
+    let mut result = LoadResult {
+        label: setup.label.clone(),
+        store: store_name,
+        workers,
+        requests: 0,
+        errors: 0,
+        store_ops: 0,
+        elapsed: Duration::ZERO,
+        corrected: histogram(),
+        uncorrected: histogram(),
+    };
+    let mut first_error = None;
+    for handle in handles {
+        match handle.join().expect("load workers do not panic") {
+            Ok(worker) => {
+                result.requests += worker.requests;
+                result.errors += worker.errors;
+                result.store_ops += worker.store_ops;
+                result
+                    .corrected
+                    .add(&worker.corrected)
+                    .expect("same bounds");
+                result
+                    .uncorrected
+                    .add(&worker.uncorrected)
+                    .expect("same bounds");
+            }
+            Err(e) => first_error = first_error.or(Some(e)),
+        }
+    }
+    result.elapsed = started.elapsed();
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    drop(primary);
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(result),
+    }
+}
+
+/// A worker's share of the load.
+struct Plan {
+    worker: usize,
+    workers: usize,
+    users: u64,
+    rate: Option<f64>,
+    duration: Duration,
+}
+
+/// Signs in the worker's users, waits for every worker, then sends verify
+/// calls until the duration has passed.
+fn run_worker(
+    setup: &Setup,
+    plan: &Plan,
+    barrier: &Barrier,
+    done: &AtomicU64,
+    failed: &AtomicBool,
+) -> Result<WorkerResult, StoreError> {
+    let prepared = prepare_worker(setup, plan);
+    if prepared.is_err() {
+        failed.store(true, Ordering::Relaxed);
+    }
+    // Every worker reaches the barrier, even a failed one, so none waits
+    // forever; a failure stops the others before they send anything.
+    barrier.wait();
+    let (mut strategy, mut jars) = prepared?;
+    let mut result = WorkerResult {
+        requests: 0,
+        errors: 0,
+        store_ops: 0,
+        corrected: histogram(),
+        uncorrected: histogram(),
+    };
+    if failed.load(Ordering::Relaxed) || jars.is_empty() {
+        return Ok(result);
+    }
+    // Worker w sends requests w, w + N, w + 2N, ... of the overall schedule.
+    let interval = plan
+        .rate
+        .map(|rate| Duration::from_secs_f64(plan.workers as f64 / rate));
+    let offset = plan.rate.map_or(Duration::ZERO, |rate| {
+        Duration::from_secs_f64(plan.worker as f64 / rate)
+    });
+    let ops_before = strategy.store().counts();
+    let started = Instant::now();
+    let end = started + plan.duration;
+    let mut next = 0usize;
+    for sequence in 0u32.. {
+        let scheduled = match interval {
+            Some(interval) => started + offset + interval * sequence,
+            None => Instant::now(),
+        };
+        if scheduled >= end {
+            break;
+        }
+        let now = Instant::now();
+        if scheduled > now {
+            std::thread::sleep(scheduled - now);
+        }
+        let user = next;
+        next = (next + 1) % jars.len();
+        let jar = &mut jars[user];
+        let call_start = Instant::now();
+        let virtual_now = call_start.duration_since(started).as_millis() as u64;
+        let outcome = strategy.verify(jar, virtual_now);
+        let finished = Instant::now();
+        match outcome {
+            Ok(verification) => {
+                if verification.outcome.is_err() {
+                    result.errors += 1;
+                }
+                jar.apply(&verification.set_cookies, virtual_now);
+            }
+            Err(_) => result.errors += 1,
+        }
+        result.requests += 1;
+        let corrected = finished
+            .duration_since(scheduled.min(call_start))
+            .as_nanos() as u64;
+        let uncorrected = finished.duration_since(call_start).as_nanos() as u64;
+        result.corrected.saturating_record(corrected.max(1));
+        result.uncorrected.saturating_record(uncorrected.max(1));
+        done.fetch_add(1, Ordering::Relaxed);
+    }
+    result.store_ops = strategy.store().counts().since(ops_before).total();
+    Ok(result)
+}
+
+type Prepared = (Box<dyn crate::strategy::Strategy>, Vec<CookieJar>);
+
+/// Builds the worker's strategy on the shared store and signs in users
+/// `worker + 1`, `worker + 1 + N`, ... at virtual time 0.
+fn prepare_worker(setup: &Setup, plan: &Plan) -> Result<Prepared, StoreError> {
+    let store = match setup.store {
+        StoreUrl::SqliteMemory => setup.store.open(&setup.label)?,
+        _ => setup.store.attach(&setup.label)?,
+    };
+    let mut strategy = setup.build_on(store);
+    let mut jars = Vec::new();
+    let mut user = plan.worker as u64 + 1;
+    while user <= plan.users {
+        let profile = Profile::generated(user, 0, 0);
+        strategy.store().seed_user(&profile)?;
+        let mut jar = CookieJar::new(Holder::Browser);
+        let set_cookies = strategy.login(&profile, &jar, 0)?;
+        jar.apply(&set_cookies, 0);
+        jars.push(jar);
+        user += plan.workers as u64;
+    }
+    Ok((strategy, jars))
+}
+
+/// A progress line on stderr, redrawn each second, when stderr is a
+/// terminal.
+struct Progress {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Progress {
+    fn finish(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+        eprint!("\r\x1b[K");
+    }
+}
+
+fn show_progress(
+    label: &str,
+    workers: usize,
+    done: &Arc<AtomicU64>,
+    duration: Duration,
+) -> Option<Progress> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let label = label.to_string();
+    let done = Arc::clone(done);
+    let thread = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut last = 0;
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let elapsed = started.elapsed();
+                if elapsed.as_secs() == last {
+                    continue;
+                }
+                last = elapsed.as_secs();
+                let requests = done.load(Ordering::Relaxed);
+                eprint!(
+                    "\r\x1b[K{label}, {workers} workers: {last}s of {}s, {requests} requests, {:.0}/s",
+                    duration.as_secs(),
+                    requests as f64 / elapsed.as_secs_f64()
+                );
+            }
+        })
+    };
+    Some(Progress { stop, thread })
+}
+
+fn micros(histogram: &Histogram<u64>, quantile: f64) -> String {
+    if histogram.is_empty() {
+        return "-".to_string();
+    }
+    let ns = if quantile >= 1.0 {
+        histogram.max()
+    } else {
+        histogram.value_at_quantile(quantile)
+    };
+    let us = ns as f64 / 1_000.0;
+    if us >= 100.0 {
+        format!("{us:.0}")
+    } else {
+        format!("{us:.1}")
+    }
+}
+
+/// Renders the load table with its legend.
+pub fn render(results: &[LoadResult], args: &LoadArgs) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(vec![
+            "strategy",
+            "store",
+            "workers",
+            "req/s",
+            "p50 µs",
+            "p99 µs",
+            "p99.9 µs",
+            "max µs",
+            "store ops/s",
+            "errors",
+        ]);
+    for r in results {
+        let pair = |q| {
+            format!(
+                "{} ({})",
+                micros(&r.corrected, q),
+                micros(&r.uncorrected, q)
+            )
+        };
+        table.add_row(vec![
+            r.label.clone(),
+            r.store.clone(),
+            r.workers.to_string(),
+            format!("{:.0}", r.throughput()),
+            pair(0.5),
+            pair(0.99),
+            pair(0.999),
+            pair(1.0),
+            format!("{:.0}", r.store_ops_per_second()),
+            r.errors.to_string(),
+        ]);
+    }
+    for column in table.column_iter_mut().skip(2) {
+        column.set_cell_alignment(CellAlignment::Right);
+    }
+    let mode = match args.rate {
+        Some(rate) => format!("open loop at {rate} requests/s"),
+        None => "closed loop".to_string(),
+    };
+    format!(
+        "load: {} users signed in, {} per level, {mode}\n{table}\n\
+         latency: corrected, from each request's scheduled start (uncorrected, from the call).\n\
+         In a closed loop both are the same. errors: store errors and rejected credentials.\n\
+         store ops/s: store operations of all workers over the timed phase.\n",
+        args.users,
+        humantime::format_duration(args.duration)
+    )
+}
