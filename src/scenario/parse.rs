@@ -221,7 +221,10 @@ impl Checker<'_> {
 
     fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
         let name = raw.name.get_ref();
+        // A name of dots alone (".", "..") would put results outside
+        // their scenario folder.
         if name.is_empty()
+            || name.chars().all(|c| c == '.')
             || !name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
@@ -229,7 +232,7 @@ impl Checker<'_> {
             return Err(self.at(
                 &raw.name,
                 "name",
-                format!("invalid name \"{name}\"; use letters, digits, '-', '_' or '.', since it names the results folder"),
+                format!("invalid name \"{name}\"; use letters, digits, '-', '_' or '.', with at least one letter or digit, since it names the results folder"),
             ));
         }
         let horizon = match &raw.horizon {
