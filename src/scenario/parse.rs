@@ -852,6 +852,9 @@ fn explain_serde_message(message: &str) -> String {
         return format!("{message}; change the value");
     }
     if message.starts_with("invalid type") {
+        let message = message
+            .replace("expected u64", "expected a whole number of 0 or more")
+            .replace("expected usize", "expected a whole number of 0 or more");
         return format!("{message}; change the value to that type");
     }
     if message.starts_with("invalid duration") || message.starts_with("duration") {
