@@ -160,6 +160,10 @@ fn bad_inputs_never_panic() {
             "jitter.toml",
             &SMALL.replace("every = \"1m\"", "every = \"1m\", jitter = 2.0"),
         ),
+        (
+            "dots.toml",
+            &SMALL.replace("name = \"small\"", "name = \"..\""),
+        ),
     ];
     for (name, text) in cases {
         let file = write(&dir, name, text);

@@ -221,7 +221,10 @@ impl Checker<'_> {
 
     fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
         let name = raw.name.get_ref();
+        // A name of dots alone (".", "..") would put results outside
+        // their scenario folder.
         if name.is_empty()
+            || name.chars().all(|c| c == '.')
             || !name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
@@ -229,7 +232,7 @@ impl Checker<'_> {
             return Err(self.at(
                 &raw.name,
                 "name",
-                format!("invalid name \"{name}\"; use letters, digits, '-', '_' or '.', since it names the results folder"),
+                format!("invalid name \"{name}\"; use letters, digits, '-', '_' or '.', with at least one letter or digit, since it names the results folder"),
             ));
         }
         let horizon = match &raw.horizon {
@@ -849,6 +852,9 @@ fn explain_serde_message(message: &str) -> String {
         return format!("{message}; change the value");
     }
     if message.starts_with("invalid type") {
+        let message = message
+            .replace("expected u64", "expected a whole number of 0 or more")
+            .replace("expected usize", "expected a whole number of 0 or more");
         return format!("{message}; change the value to that type");
     }
     if message.starts_with("invalid duration") || message.starts_with("duration") {
