@@ -124,7 +124,7 @@ impl SetCookie {
     }
 }
 
-/// Who holds a jar, which decides how it treats expiry and deletion.
+/// Owner of a jar, which decides how it treats expiry and deletion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Holder {
     /// A browser: drops expired cookies and obeys `Max-Age=0`.

@@ -137,7 +137,7 @@ pub struct Metrics {
     pub rejected: u64,
     /// Requests from a signed-out device, which never reach the verifier.
     pub signed_out_requests: u64,
-    /// Sign-ins forced by a rejection of a credential nobody had revoked.
+    /// Sign-ins forced by the rejection of a credential that was not revoked.
     pub forced_sign_ins: u64,
     /// Count of verifies by bytes of the `Cookie` header part they sent.
     pub cookie_bytes: BTreeMap<usize, u64>,

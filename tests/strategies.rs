@@ -171,8 +171,8 @@ fn ban_takes_effect_per_strategy() {
 #[test]
 fn profile_change_staleness_per_strategy() {
     let report = run_builtin("profile-update");
-    // The phone first asks 5 m after the change; the database answers
-    // with the new name at once.
+    // The phone first requests 5 m after the change, and the database returns
+    // the new name at once.
     let db = figures(&report, "authjs-database");
     assert_eq!(db.staleness.profile_changes, 20);
     assert_eq!(db.staleness.stale_reads, 0);

@@ -5,7 +5,7 @@
 //! runtime and blocks on every call. Each trait call is one round trip to
 //! the server (one command, one `MULTI`/`EXEC` transaction, one pipeline or
 //! one Lua script), counted as one read or one write like the SQL stores
-//! count one statement. Every method says which it sends.
+//! count one statement. Each method's doc names the commands it sends.
 //!
 //! Keys of a namespace start with `authcmp:<namespace>:` and are deleted
 //! when the store is opened:

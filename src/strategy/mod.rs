@@ -24,7 +24,7 @@ use crate::time::{Millis, DAY, MINUTE, SECOND};
 pub struct Identity {
     /// The user id the credential names (`sub`, or the session's user).
     pub subject: String,
-    /// The profile name the request sees, from the store or from the token.
+    /// Profile name the store returned or the token carried.
     pub name: String,
 }
 
