@@ -8,7 +8,7 @@ fn authcmp() -> Command {
 }
 
 fn vectors() -> serde_json::Value {
-    serde_json::from_str(include_str!("data/authjs-vectors.json")).unwrap()
+    serde_json::from_str(include_str!("../data/authjs-vectors.json")).unwrap()
 }
 
 /// Runs authcmp and returns (exit code, stdout, stderr).

@@ -2,11 +2,9 @@
 //! page, checked by parsing them, and the probe samples behind the
 //! revocation timeline.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{assert_results_valid, authcmp, data, files_ending};
+use crate::common::{assert_results_valid, authcmp, data, files_ending};
 
 const LABELS: [&str; 3] = ["authjs-database", "authjs-jwt", "jwt"];
 

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 fn vectors() -> serde_json::Value {
-    serde_json::from_str(include_str!("data/authjs-vectors.json")).unwrap()
+    serde_json::from_str(include_str!("../data/authjs-vectors.json")).unwrap()
 }
 
 fn codec_for(case: &serde_json::Value, secret: &str) -> Codec {

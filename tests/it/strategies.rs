@@ -1,10 +1,8 @@
 //! Exact figures of each strategy on scripted workloads. The virtual clock
 //! makes every figure here except latency deterministic.
 
-mod common;
-
+use crate::common::{figures, run, run_builtin};
 use authcmp::report::{Delay, Never};
-use common::{figures, run, run_builtin};
 
 const MINUTE: u64 = 60_000;
 const HOUR: u64 = 60 * MINUTE;

@@ -1,10 +1,8 @@
 //! `init`, `completions` and the shipped results schema.
 
-mod common;
-
 use std::path::Path;
 
-use common::{assert_results_valid, authcmp};
+use crate::common::{self, assert_results_valid, authcmp};
 
 #[test]
 fn schema_file_is_current() {
@@ -18,7 +16,7 @@ fn schema_file_is_current() {
     assert!(
         shipped == generated,
         "results/schema.json is out of date with the Report type; \
-         regenerate it with `AUTHCMP_UPDATE_SCHEMA=1 cargo test --test scaffold`"
+         regenerate it with `AUTHCMP_UPDATE_SCHEMA=1 cargo test --test it scaffold::`"
     );
 }
 

@@ -1,8 +1,6 @@
 //! `bench` with a `[thresholds]` table that some strategies cannot meet.
 
-mod common;
-
-use common::{assert_results_valid, authcmp, data, files_ending};
+use crate::common::{assert_results_valid, authcmp, data, files_ending};
 
 #[test]
 fn missed_threshold_exits_1_and_saves() {

@@ -1,8 +1,6 @@
 //! The `bench` table: width limit and the relative column.
 
-mod common;
-
-use common::{authcmp, data};
+use crate::common::{authcmp, data};
 
 fn bench_table(columns: &str, extra: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();

@@ -1,8 +1,6 @@
 //! Building blocks of the hostile-credential corpus: how each case is
 //! described, checked and printed.
 
-#![allow(dead_code)]
-
 use authcmp::cookie::{CookieJar, Holder};
 use authcmp::strategy::{Identity, Rejection, Strategy};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

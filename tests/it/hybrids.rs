@@ -1,11 +1,9 @@
 //! Exact figures of the hybrid strategies and of the JWT algorithms.
 
-mod common;
-
+use crate::common::{figures, run};
 use authcmp::report::{Delay, Never};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{figures, run};
 
 const SECOND: u64 = 1_000;
 const MINUTE: u64 = 60 * SECOND;

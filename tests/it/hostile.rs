@@ -1,10 +1,11 @@
 //! Hostile credentials against every verifier. Each case states the
 //! outcome it must have: the `Rejection` variant and a stable part of its
-//! reason. Run `cargo test --test hostile -- --nocapture` to see the
+//! reason. Run `cargo test --test it hostile:: -- --nocapture` to see the
 //! corpus's table; docs/hostile-credentials.md explains each case.
 
-mod corpus;
-
+use crate::corpus::{
+    b64, flip, hs256, invalid, one_mebibyte, truncate, unb64, with_segment, Corpus, Want,
+};
 use authcmp::cookie::{CookieJar, Holder};
 use authcmp::store::{Profile, StoreUrl};
 use authcmp::strategy::access_refresh::{AccessRefresh, AccessRefreshOptions};
@@ -14,9 +15,6 @@ use authcmp::strategy::jwt::{Jwt, JwtOptions};
 use authcmp::strategy::signed_cookie::{SignedCookie, SignedCookieOptions};
 use authcmp::strategy::{Setup, Strategy, DEFAULT_SECRET};
 use authcmp::time::{unix_seconds, MINUTE};
-use corpus::{
-    b64, flip, hs256, invalid, one_mebibyte, truncate, unb64, with_segment, Corpus, Want,
-};
 use jsonwebtoken::Algorithm;
 
 /// Virtual time of every verify here: 10 minutes into the run.

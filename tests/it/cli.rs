@@ -1,9 +1,9 @@
 //! The binary as users run it: exit codes, error lines, files written.
 
-mod common;
-
 use assert_cmd::Command;
 use predicates::prelude::*;
+
+use crate::common;
 
 fn authcmp() -> Command {
     Command::cargo_bin("authcmp").unwrap()

@@ -1,13 +1,11 @@
 //! `compare` and `bench --baseline` on saved runs: an identical copy and a
 //! copy with a planted regression.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::{assert_results_valid, authcmp, data, files_ending};
 use authcmp::compare::{self, Verdict};
 use authcmp::report::{histogram, Report};
-use common::{assert_results_valid, authcmp, data, files_ending};
 use hdrhistogram::Histogram;
 
 /// Runs the strict scenario once and returns the saved results file.
