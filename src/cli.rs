@@ -265,7 +265,7 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
     for name in &names {
         let mut scenario = scenario::load(name)?;
         if let Some(horizon) = args.horizon {
-            scenario.horizon = Some(horizon);
+            scenario.set_horizon(horizon).map_err(AppError::Usage)?;
         }
         if let Some(users) = args.users {
             scenario.scale_users(users);
@@ -295,27 +295,55 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
     crate::interrupt::install().map_err(AppError::Runtime)?;
     let mut saved = Vec::new();
     let mut failed = false;
-    for (scenario, setups) in &plans {
+    // Several scenarios in JSON print one array at the end, so stdout stays
+    // one JSON document; CSV prints its header once.
+    let mut json_reports = Vec::new();
+    let json_array = args.format == Format::Json && plans.len() > 1;
+    for (index, (scenario, setups)) in plans.iter().enumerate() {
         let mut progress = progress::Progress::new(scenario, args.quiet);
         let result = run_one_with_progress(scenario, setups, args.seed, &mut |events| {
             progress.update(events)
         });
         progress.finish();
         let mut report = match result {
-            Err(AppError::Interrupted(_)) => return Err(interrupted(&scenario.name, &saved)),
-            other => other?,
+            Err(AppError::Interrupted(_)) => {
+                print_json_array(&json_reports);
+                return Err(interrupted(&scenario.name, &saved));
+            }
+            Err(e) => {
+                print_json_array(&json_reports);
+                return Err(e);
+            }
+            Ok(report) => report,
         };
         report.reference.clone_from(&args.reference);
-        print_stdout(&render(&report, args.format));
+        if !json_array {
+            let text = render(&report, args.format);
+            if args.format == Format::Csv && index > 0 {
+                print_stdout(text.split_once('\n').map_or("", |(_, rows)| rows));
+            } else {
+                print_stdout(&text);
+            }
+        }
         if !args.no_save {
-            let path = report::save(&report, &args.results_dir).map_err(|e| {
-                AppError::Runtime(format!(
-                    "cannot save results under {}: {e}",
-                    args.results_dir.display()
-                ))
-            })?;
+            let path = match report::save(&report, &args.results_dir) {
+                Ok(path) => path,
+                Err(e) => {
+                    if json_array {
+                        json_reports.push(report);
+                    }
+                    print_json_array(&json_reports);
+                    return Err(AppError::Runtime(format!(
+                        "cannot save results under {}: {e}",
+                        args.results_dir.display()
+                    )));
+                }
+            };
             if !args.quiet {
-                eprintln!("saved {}", path.display());
+                eprintln!(
+                    "saved {}",
+                    report::describe_saved(&path, &report::RUN_FILES)
+                );
             }
             saved.push(path);
         }
@@ -326,12 +354,25 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
             eprintln!("{failure}");
             failed = true;
         }
+        if json_array {
+            json_reports.push(report);
+        }
     }
+    print_json_array(&json_reports);
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Prints the reports of several scenarios as one JSON array, if any.
+fn print_json_array(reports: &[Report]) {
+    if !reports.is_empty() {
+        print_stdout(
+            &(serde_json::to_string_pretty(reports).expect("reports serialize to JSON") + "\n"),
+        );
+    }
 }
 
 /// Checks that `--reference` names one of the strategies that will run.
@@ -379,7 +420,10 @@ fn interrupted(scenario: &str, saved: &[PathBuf]) -> AppError {
     let kept = if saved.is_empty() {
         "no results were saved in this call".to_string()
     } else {
-        let paths: Vec<String> = saved.iter().map(|p| p.display().to_string()).collect();
+        let paths: Vec<String> = saved
+            .iter()
+            .map(|p| report::describe_saved(p, &report::RUN_FILES))
+            .collect();
         format!("results saved before it: {}", paths.join(", "))
     };
     AppError::Interrupted(format!(

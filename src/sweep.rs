@@ -9,6 +9,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 use serde::{Deserialize, Serialize};
 
+use crate::report::plots::SweepPoint;
 use crate::report::{format_micros, format_ratio, Delay, Report, StrategyFigures, TableStyle};
 use crate::scenario;
 use crate::strategy::Setup;
@@ -145,6 +146,32 @@ pub fn sweep_report(report: Report, strategy: &str, key: &str, values: &[String]
         },
         report,
     }
+}
+
+/// The points of the store-load against revocation-delay chart, one per
+/// value, with the Pareto front as the table marks it.
+pub fn points(sweep: &SweepReport) -> Vec<SweepPoint> {
+    sweep
+        .report
+        .strategies
+        .iter()
+        .zip(&sweep.sweep.values)
+        .zip(&sweep.sweep.on_pareto_front)
+        .map(|((s, value), &on_front)| {
+            let (reads, writes) = ops_per_thousand(s);
+            SweepPoint {
+                label: format!("{}={value}", sweep.sweep.key),
+                store_ops_per_thousand: reads + writes,
+                revocation_delay: s.revocation.max_delay_ms,
+                on_front,
+            }
+        })
+        .collect()
+}
+
+/// Draws the sweep's store load against maximum revocation delay as SVG.
+pub fn render_svg(sweep: &SweepReport) -> Result<String, crate::report::plots::PlotError> {
+    crate::report::plots::sweep_svg(&sweep.sweep.strategy, &points(sweep))
 }
 
 const HEADERS: &[&str] = &[

@@ -28,7 +28,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
-    /// Folder that receives results/<scenario>/<UTC time>-sweep-<key>.{json,md}
+    /// Folder that receives results/<scenario>/<UTC time>-sweep-<key>.{json,md,svg}
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub results_dir: PathBuf,
 
@@ -72,7 +72,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, AppError> {
                 args.results_dir.display()
             ))
         })?;
-        eprintln!("saved {}", path.display());
+        eprintln!("saved {}", report::describe_saved(&path, &SWEEP_FILES));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -88,14 +88,19 @@ fn render(result: &SweepReport, format: Format) -> String {
     }
 }
 
-/// Saves the JSON and Markdown of a sweep, returning the JSON path.
+/// What [`save`] writes for a sweep, in order, the JSON first.
+const SWEEP_FILES: [&str; 3] = ["json", "md", "svg"];
+
+/// Saves the JSON, Markdown and chart of a sweep, returning the JSON path.
 fn save(result: &SweepReport, dir: &std::path::Path) -> std::io::Result<PathBuf> {
     let json = serde_json::to_string_pretty(result).expect("sweeps serialize to JSON") + "\n";
+    let svg = sweep::render_svg(result).map_err(std::io::Error::other)?;
     let stem = format!(
         "{}-sweep-{}",
         report::stem_for(&result.report.run.started_at),
         result.sweep.key
     );
-    let files = [("json", json), ("md", sweep::render_markdown(result))];
+    let contents = [json, sweep::render_markdown(result), svg];
+    let files: Vec<(&str, String)> = SWEEP_FILES.into_iter().zip(contents).collect();
     report::save_files(&dir.join(&result.report.scenario.name), &stem, &files)
 }

@@ -3,6 +3,7 @@
 use super::{Delay, Report};
 
 const COLUMNS: &[&str] = &[
+    "scenario",
     "label",
     "strategy",
     "store",
@@ -45,7 +46,8 @@ fn delay(d: Option<Delay>) -> String {
     }
 }
 
-/// Renders the CSV text, header first.
+/// Renders the CSV text, header first. The first column names the
+/// scenario, so that the rows of several runs can share one header.
 pub fn render_csv(report: &Report) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
@@ -53,6 +55,7 @@ pub fn render_csv(report: &Report) -> String {
         .expect("writing to memory cannot fail");
     for s in &report.strategies {
         let record = [
+            report.scenario.name.clone(),
             s.label.clone(),
             s.strategy.clone(),
             s.store.clone(),

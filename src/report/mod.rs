@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use self::csv::render_csv;
 pub use html::render_html;
 pub use markdown::render_markdown;
-pub use save::{check_writable, save, save_files, stem_for};
+pub use save::{check_writable, describe_saved, save, save_files, stem_for, RUN_FILES};
 pub use table::{harness_line, render_table, TableStyle};
 
 use crate::engine::{per_action, LaneResult, RunResult};

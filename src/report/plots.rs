@@ -300,11 +300,14 @@ pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepPoint {
     pub label: String,
-    /// Store operations per second at the scenario's request rate.
-    pub store_ops_per_second: f64,
+    /// Store reads and writes per 1,000 requests.
+    pub store_ops_per_thousand: f64,
     /// Maximum revocation delay; `None` when no revoked credential was
     /// presented, which leaves the point off the chart.
     pub revocation_delay: Option<Delay>,
+    /// Whether no other point has less of one figure and no more of the
+    /// other.
+    pub on_front: bool,
 }
 
 /// Maximum revocation delay as a number for ordering: "never" is infinite.
@@ -313,36 +316,6 @@ fn delay_value(point: &SweepPoint) -> Option<f64> {
         Delay::Ms(ms) => Some(ms as f64),
         Delay::Never(_) => Some(f64::INFINITY),
     }
-}
-
-/// Returns the indices of the points that no other point beats on both
-/// store load and revocation delay (lower is better on both), in order of
-/// increasing store load.
-pub fn pareto_front(points: &[SweepPoint]) -> Vec<usize> {
-    let mut front: Vec<usize> = (0..points.len())
-        .filter(|&i| {
-            let Some(delay) = delay_value(&points[i]) else {
-                return false;
-            };
-            let load = points[i].store_ops_per_second;
-            !points.iter().enumerate().any(|(j, other)| {
-                let Some(other_delay) = delay_value(other) else {
-                    return false;
-                };
-                let other_load = other.store_ops_per_second;
-                j != i
-                    && other_load <= load
-                    && other_delay <= delay
-                    && (other_load < load || other_delay < delay)
-            })
-        })
-        .collect();
-    front.sort_by(|&a, &b| {
-        points[a]
-            .store_ops_per_second
-            .total_cmp(&points[b].store_ops_per_second)
-    });
-    front
 }
 
 /// Draws store load against maximum revocation delay for sweep points,
@@ -361,11 +334,15 @@ pub fn sweep_svg(title: &str, points: &[SweepPoint]) -> Result<String, PlotError
     };
     let x_max = points
         .iter()
-        .map(|p| p.store_ops_per_second)
+        .map(|p| p.store_ops_per_thousand)
         .fold(0.0, f64::max)
-        .max(0.01)
+        .max(1.0)
         * 1.15;
-    let front = pareto_front(points);
+    let mut front: Vec<&SweepPoint> = points.iter().filter(|p| p.on_front).collect();
+    front.sort_by(|a, b| {
+        a.store_ops_per_thousand
+            .total_cmp(&b.store_ops_per_thousand)
+    });
 
     render_svg("sweep", 480, |root| {
         let mut chart = ChartBuilder::on(root)
@@ -376,15 +353,25 @@ pub fn sweep_svg(title: &str, points: &[SweepPoint]) -> Result<String, PlotError
             .margin(16)
             .x_label_area_size(44)
             .y_label_area_size(70)
-            .build_cartesian_2d(0.0..x_max, 0.0..never_y * 1.1)
+            // Room above the `never` line keeps the legend clear of points.
+            .build_cartesian_2d(0.0..x_max, 0.0..never_y * 1.3)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .x_desc("store operations per second")
+            .x_desc("store reads and writes per 1,000 requests")
             .y_desc(format!("max revocation delay ({unit})"))
+            .x_label_formatter(&|x| {
+                if x_max > 10.0 {
+                    format!("{x:.0}")
+                } else {
+                    format!("{x:.1}")
+                }
+            })
+            // Ticks at and above the `never` line stay blank; the line
+            // carries its own label.
             .y_label_formatter(&|y| {
                 if *y >= never_y * 0.999 {
-                    "never".to_string()
+                    String::new()
                 } else {
                     format!("{y:.1}")
                 }
@@ -399,9 +386,14 @@ pub fn sweep_svg(title: &str, points: &[SweepPoint]) -> Result<String, PlotError
                 BLACK.mix(0.3),
             ))
             .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((0.0, never_y)) + Text::new("never", (6, -18), (FONT, 15)),
+            ))
+            .map_err(|e| e.to_string())?;
         let front_points: Vec<(f64, f64)> = front
             .iter()
-            .filter_map(|&i| Some((points[i].store_ops_per_second, y_of(&points[i])?)))
+            .filter_map(|p| Some((p.store_ops_per_thousand, y_of(p)?)))
             .collect();
         let front_style = color(1).stroke_width(2);
         chart
@@ -416,14 +408,20 @@ pub fn sweep_svg(title: &str, points: &[SweepPoint]) -> Result<String, PlotError
                     .map(|&p| Circle::new(p, 8, color(1).stroke_width(2))),
             )
             .map_err(|e| e.to_string())?;
+        let drawn: Vec<(&SweepPoint, (f64, f64))> = points
+            .iter()
+            .filter_map(|p| Some((p, (p.store_ops_per_thousand, y_of(p)?))))
+            .collect();
+        let pixels: Vec<(i32, i32)> = drawn
+            .iter()
+            .map(|(_, at)| chart.backend_coord(at))
+            .collect();
+        let offsets = label_offsets(&pixels);
         chart
-            .draw_series(points.iter().filter_map(|p| {
-                let at = (p.store_ops_per_second, y_of(p)?);
-                Some(
-                    EmptyElement::at(at)
-                        + Circle::new((0, 0), 4, color(0).filled())
-                        + Text::new(p.label.clone(), (8, -16), (FONT, 15)),
-                )
+            .draw_series(drawn.iter().zip(offsets).map(|(&(p, at), offset)| {
+                EmptyElement::at(at)
+                    + Circle::new((0, 0), 4, color(0).filled())
+                    + Text::new(p.label.clone(), offset, (FONT, 15))
             }))
             .map_err(|e| e.to_string())?
             .label("configuration")
@@ -439,44 +437,58 @@ pub fn sweep_svg(title: &str, points: &[SweepPoint]) -> Result<String, PlotError
     })
 }
 
+/// Places each point's label up and to the right of it, moving a label
+/// up a line at a time while it would cover one placed before it.
+fn label_offsets(pixels: &[(i32, i32)]) -> Vec<(i32, i32)> {
+    const WIDTH: i32 = 110;
+    const LINE: i32 = 17;
+    let mut placed: Vec<(i32, i32)> = Vec::new();
+    pixels
+        .iter()
+        .map(|&(x, y)| {
+            let mut offset = (8, -LINE);
+            while placed.iter().any(|&(px, py)| {
+                (px - (x + offset.0)).abs() < WIDTH && (py - (y + offset.1)).abs() < LINE
+            }) {
+                offset.1 -= LINE;
+            }
+            placed.push((x + offset.0, y + offset.1));
+            offset
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::Never;
 
-    fn point(label: &str, load: f64, delay: Option<Delay>) -> SweepPoint {
+    fn point(label: &str, load: f64, delay: Option<Delay>, on_front: bool) -> SweepPoint {
         SweepPoint {
             label: label.to_string(),
-            store_ops_per_second: load,
+            store_ops_per_thousand: load,
             revocation_delay: delay,
+            on_front,
         }
     }
 
     fn sweep() -> Vec<SweepPoint> {
         let never = Some(Delay::Never(Never::Never));
         vec![
-            point("ttl=0", 10.0, Some(Delay::Ms(0))),
-            point("ttl=1m", 4.0, Some(Delay::Ms(60_000))),
-            point("ttl=5m", 5.0, Some(Delay::Ms(300_000))),
-            point("ttl=15m", 1.0, Some(Delay::Ms(900_000))),
-            point("stateless", 0.0, never),
-            point("unprobed", 0.0, None),
-            point("worse", 12.0, never),
+            point("ttl=0", 10.0, Some(Delay::Ms(0)), true),
+            point("ttl=1m", 4.0, Some(Delay::Ms(60_000)), true),
+            point("ttl=5m", 5.0, Some(Delay::Ms(300_000)), false),
+            point("ttl=15m", 1.0, Some(Delay::Ms(900_000)), true),
+            point("stateless", 0.0, never, true),
+            point("unprobed", 0.0, None, true),
+            point("worse", 12.0, never, false),
         ]
     }
 
     #[test]
-    fn pareto_front_skips_dominated() {
-        assert_eq!(pareto_front(&sweep()), [4, 3, 1, 0]);
-    }
-
-    #[test]
-    fn pareto_front_keeps_ties() {
-        let points = vec![
-            point("a", 1.0, Some(Delay::Ms(5))),
-            point("b", 1.0, Some(Delay::Ms(5))),
-        ];
-        assert_eq!(pareto_front(&points), [0, 1]);
+    fn close_labels_move_apart() {
+        let offsets = label_offsets(&[(100, 300), (102, 298), (400, 300), (101, 301)]);
+        assert_eq!(offsets, [(8, -17), (8, -34), (8, -17), (8, -68)]);
     }
 
     #[test]
@@ -501,7 +513,15 @@ mod tests {
             assert!(texts.contains(&label), "{label} missing from {texts:?}");
         }
         assert!(!texts.contains(&"unprobed"), "{texts:?}");
+        let rings = document
+            .descendants()
+            .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some("8"))
+            .count();
+        assert_eq!(rings, 4, "one ring per drawn point on the front");
         assert!(texts.contains(&"never"), "{texts:?}");
-        assert!(texts.contains(&"store operations per second"), "{texts:?}");
+        assert!(
+            texts.contains(&"store reads and writes per 1,000 requests"),
+            "{texts:?}"
+        );
     }
 }

@@ -18,6 +18,9 @@ pub fn check_writable(dir: &Path) -> std::io::Result<()> {
     tempfile::NamedTempFile::new_in(dir).map(drop)
 }
 
+/// What [`save`] writes for a run, in order, the JSON first.
+pub const RUN_FILES: [&str; 6] = ["json", "md", "csv", "latency.svg", "revocation.svg", "html"];
+
 /// Saves the JSON, Markdown, CSV, charts and HTML page of `report`,
 /// returning the JSON path.
 pub fn save(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
@@ -38,19 +41,33 @@ pub fn save(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
         },
     ];
     let html = render_html(report, &charts);
-    let files = [
-        ("json", json),
-        ("md", render_markdown(report)),
-        ("csv", render_csv(report)),
-        ("latency.svg", latency),
-        ("revocation.svg", revocation),
-        ("html", html),
+    let contents = [
+        json,
+        render_markdown(report),
+        render_csv(report),
+        latency,
+        revocation,
+        html,
     ];
+    let files: Vec<(&str, String)> = RUN_FILES.into_iter().zip(contents).collect();
     save_files(
         &dir.join(&report.scenario.name),
         &stem_for(&report.run.started_at),
         &files,
     )
+}
+
+/// Describes the files a save wrote, from the path of the first and the
+/// extensions of all, as `folder/stem.{json,md,...}`.
+pub fn describe_saved(first: &Path, extensions: &[&str]) -> String {
+    let shown = first.display().to_string();
+    let Some(first_ext) = extensions.first() else {
+        return shown;
+    };
+    match shown.strip_suffix(&format!(".{first_ext}")) {
+        Some(stem) if extensions.len() > 1 => format!("{stem}.{{{}}}", extensions.join(",")),
+        _ => shown,
+    }
 }
 
 /// Turns an RFC 3339 start time into a file stem: its letters and digits.
@@ -111,4 +128,23 @@ fn write_new(folder: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     temp.as_file().sync_all()?;
     temp.persist_noclobber(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_saved_lists_every_extension() {
+        let path = Path::new("results/default/20270101T000000Z.json");
+        assert_eq!(
+            describe_saved(path, &["json", "md", "latency.svg"]),
+            "results/default/20270101T000000Z.{json,md,latency.svg}"
+        );
+        assert_eq!(describe_saved(path, &["json"]), path.display().to_string());
+        assert_eq!(
+            describe_saved(path, &["md", "json"]),
+            path.display().to_string()
+        );
+    }
 }

@@ -225,6 +225,33 @@ impl Scenario {
         }
     }
 
+    /// Replaces the horizon, as `--horizon` does, with the check the
+    /// scenario file's own `horizon` gets: after every cohort's start and
+    /// every event, which would otherwise never run.
+    pub fn set_horizon(&mut self, horizon: Millis) -> Result<(), String> {
+        use crate::time::Span;
+        let path = &self.source.path;
+        if let Some(cohort) = self.cohorts.iter().find(|c| c.start > horizon) {
+            return Err(format!(
+                "--horizon {}: cohort \"{}\" of {path} starts at {}, so it would never run; pass a horizon after {}",
+                Span(horizon),
+                cohort.name,
+                Span(cohort.start),
+                Span(cohort.start)
+            ));
+        }
+        if let Some(event) = self.events.iter().find(|e| e.at > horizon) {
+            return Err(format!(
+                "--horizon {}: {path} has an event at {}, which would never run; pass a horizon after {}",
+                Span(horizon),
+                Span(event.at),
+                Span(event.at)
+            ));
+        }
+        self.horizon = Some(horizon);
+        Ok(())
+    }
+
     /// Total users over every cohort.
     pub fn users(&self) -> u64 {
         self.cohorts.iter().map(|c| c.users).sum()

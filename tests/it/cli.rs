@@ -197,7 +197,10 @@ fn bench_saves_results_without_overwriting() {
             .assert()
             .success()
             .stdout(predicate::str::contains("authjs-database"))
-            .stderr(predicate::str::contains("saved "));
+            .stderr(predicate::str::is_match(
+                r"saved .*/small/\d{8}T\d+Z(-1)?\.\{json,md,csv,latency\.svg,revocation\.svg,html\}\n$",
+            )
+            .unwrap());
     }
     let mut names: Vec<String> = std::fs::read_dir(results.join("small"))
         .unwrap()
@@ -262,7 +265,7 @@ fn formats_print_to_stdout() {
         .unwrap();
     let text = String::from_utf8(csv.stdout).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
-    assert!(text.starts_with("label,strategy,store,verifies"));
+    assert!(text.starts_with("scenario,label,strategy,store,verifies"));
     authcmp()
         .args(["bench", "--no-save", "--format", "markdown", &file])
         .assert()
@@ -385,4 +388,64 @@ fn users_and_horizon_override_scenario() {
         let expected = format!("error: invalid value '{}'", args[1]);
         assert!(stderr.starts_with(&expected), "{stderr}");
     }
+}
+
+#[test]
+fn horizon_before_a_start_or_event_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let late = SMALL.replace("users = 3", "users = 3\nstart = \"1h\"");
+    let file = write(&dir, "late.toml", &late);
+    let stderr = assert_clean_error(&["bench", "--no-save", "--horizon", "10m", &file], 2);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: --horizon 10m: cohort \"u\" of {file} starts at 1h, so it would never run; \
+             pass a horizon after 1h"
+        )
+    );
+    let banned =
+        format!("{SMALL}\n[[event]]\nat = \"2h\"\nrevoke = {{ cohort = \"u\", fraction = 0.5 }}\n");
+    let file = write(&dir, "ban.toml", &banned);
+    let stderr = assert_clean_error(&["bench", "--no-save", "--horizon", "1h", &file], 2);
+    assert!(
+        stderr.contains(&format!("{file} has an event at 2h, which would never run")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn several_scenarios_print_one_json_document_and_one_csv_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = write(&dir, "small.toml", SMALL);
+    let second = write(&dir, "other.toml", &SMALL.replace("\"small\"", "\"other\""));
+    let run = |format: &str| {
+        let output = authcmp()
+            .args([
+                "bench",
+                "--no-save",
+                "--strategy",
+                "jwt",
+                "--format",
+                format,
+            ])
+            .args([&first, &second])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["scenario"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["small", "other"]);
+    let csv = run("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("scenario,label,strategy,"), "{csv}");
+    assert!(lines[1].starts_with("small,jwt,jwt,"), "{csv}");
+    assert!(lines[2].starts_with("other,jwt,jwt,"), "{csv}");
 }

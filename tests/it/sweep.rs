@@ -120,7 +120,7 @@ fn invalid_values_name_param_and_fix() {
 }
 
 #[test]
-fn cli_sweep_saves_json_and_markdown() {
+fn cli_sweep_saves_json_markdown_and_chart() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("s.toml");
     std::fs::write(&file, SCENARIO).unwrap();
@@ -139,14 +139,33 @@ fn cli_sweep_saves_json_and_markdown() {
     assert!(stdout.contains("│ 5m       ┆     * ┆"), "{stdout}");
     assert!(stdout.contains("*: on the Pareto front"), "{stdout}");
     assert!(stderr.starts_with("saved "), "{stderr}");
+    assert!(
+        stderr.trim_end().ends_with("-sweep-lifetime.{json,md,svg}"),
+        "{stderr}"
+    );
     let mut names: Vec<String> = std::fs::read_dir(results.join("sweep-check"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
     assert!(names[0].ends_with("-sweep-lifetime.json"), "{names:?}");
     assert!(names[1].ends_with("-sweep-lifetime.md"), "{names:?}");
+    assert!(names[2].ends_with("-sweep-lifetime.svg"), "{names:?}");
+    let svg = std::fs::read_to_string(results.join("sweep-check").join(&names[2])).unwrap();
+    let chart = roxmltree::Document::parse(&svg).unwrap();
+    let labels: Vec<&str> = chart
+        .descendants()
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    assert!(labels.contains(&"lifetime=5m"), "{labels:?}");
+    assert!(labels.contains(&"lifetime=15m"), "{labels:?}");
+    let rings = chart
+        .descendants()
+        .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some("8"))
+        .count();
+    assert_eq!(rings, 1, "only lifetime=5m is on the front");
     let json = std::fs::read_to_string(results.join("sweep-check").join(&names[0])).unwrap();
     let saved: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(saved["sweep"]["key"], "lifetime");
