@@ -161,7 +161,7 @@ impl Signer {
     pub fn check_at(&self, token: &str, now_s: i64) -> Result<Claims, Rejection> {
         let payload = self.check_form(token)?;
         let data = jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.validation)
-            .map_err(|e| Rejection::Invalid(format!("invalid token: {e}")))?;
+            .map_err(|e| Rejection::Invalid(describe_error(&e)))?;
         check_unique_keys(&payload)
             .map_err(|e| Rejection::Invalid(format!("claims are not valid JSON: {e}")))?;
         let claims = data.claims;
@@ -381,5 +381,27 @@ impl Strategy for Jwt {
         } else {
             Ok(StateSize::default())
         }
+    }
+}
+
+/// Says in words why `jsonwebtoken` rejected a token; its own messages
+/// name Rust enum variants such as `InvalidSignature`.
+fn describe_error(error: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match error.kind() {
+        ErrorKind::InvalidSignature => "signature does not match".into(),
+        ErrorKind::InvalidToken => "not a JWT in compact form".into(),
+        // The header and payload were decoded before; only the signature is left.
+        ErrorKind::Base64(_) => "signature is not valid base64url".into(),
+        ErrorKind::Json(e) => format!("claims are not valid JSON: {e}"),
+        ErrorKind::Utf8(_) => "claims are not valid UTF-8".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("claim `{claim}` is missing"),
+        ErrorKind::InvalidClaimFormat(claim) => format!("claim `{claim}` has the wrong type"),
+        ErrorKind::ExpiredSignature => "expired".into(),
+        ErrorKind::ImmatureSignature => "token is not valid yet (nbf)".into(),
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
+            "algorithm does not match the key".into()
+        }
+        _ => format!("signature check failed: {error}"),
     }
 }
