@@ -47,6 +47,10 @@ pub enum Verdict {
     Noise,
     /// Not judged, because a figure or histogram is missing on one side.
     Unjudged,
+    /// A virtual-clock figure that changed between runs of different
+    /// inputs (scenario file, seed, users or horizon), where a change is
+    /// expected and says nothing about the code.
+    Differs,
 }
 
 impl Verdict {
@@ -57,6 +61,7 @@ impl Verdict {
             Verdict::Worse => "REGRESSION",
             Verdict::Noise => "noise",
             Verdict::Unjudged => "not judged",
+            Verdict::Differs => "differs (other inputs)",
         }
     }
 }
@@ -109,15 +114,38 @@ pub fn load(path: &Path) -> Result<Report, String> {
 /// `old`.
 pub fn compare(old: &Report, new: &Report) -> Comparison {
     let mut comparison = Comparison::default();
-    if old.scenario.sha256 != new.scenario.sha256 || old.seed != new.seed {
+    let same_inputs = old.scenario.sha256 == new.scenario.sha256
+        && old.seed == new.seed
+        && old.run.users == new.run.users
+        && old.run.events == new.run.events
+        && old.run.virtual_span_ms == new.run.virtual_span_ms;
+    if !same_inputs {
         comparison.notes.push(format!(
-            "note: the runs differ in scenario or seed ({} seed {} vs {} seed {}), so virtual-clock figures are expected to differ",
-            old.scenario.name, old.seed, new.scenario.name, new.seed
+            "note: the runs replay different workloads ({} seed {}, {} users, {} events vs {} seed {}, {} users, {} events), so changes in virtual-clock figures are shown but not judged",
+            old.scenario.name,
+            old.seed,
+            old.run.users,
+            old.run.events,
+            new.scenario.name,
+            new.seed,
+            new.run.users,
+            new.run.events
         ));
     }
     for new_figures in &new.strategies {
         match old.strategies.iter().find(|s| s.label == new_figures.label) {
-            Some(old_figures) => compare_strategy(old_figures, new_figures, &mut comparison),
+            Some(old_figures) => {
+                let first = comparison.rows.len();
+                compare_strategy(old_figures, new_figures, &mut comparison);
+                if !same_inputs {
+                    for row in &mut comparison.rows[first..] {
+                        let exact = !row.figure.starts_with("verify ");
+                        if exact && matches!(row.verdict, Verdict::Better | Verdict::Worse) {
+                            row.verdict = Verdict::Differs;
+                        }
+                    }
+                }
+            }
             None => comparison.notes.push(format!(
                 "note: strategy \"{}\" is only in the new run",
                 new_figures.label

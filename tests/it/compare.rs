@@ -167,3 +167,42 @@ fn invalid_results_file_exits_2() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn other_workload_changes_are_shown_not_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = saved_run(dir.path());
+    let old = compare::load(&run).unwrap();
+    let mut new = old.clone();
+    new.seed += 1;
+    plant_regression(&mut new);
+    let label = new.strategies[0].label.clone();
+
+    let comparison = compare::compare(&old, &new);
+    assert_eq!(comparison.notes.len(), 1, "{:?}", comparison.notes);
+    assert!(
+        comparison.notes[0].contains("different workloads"),
+        "{:?}",
+        comparison.notes
+    );
+    assert_eq!(
+        verdict(&comparison, &label, "store reads / request"),
+        Verdict::Differs
+    );
+    // Latency is judged whatever the inputs; no other row is.
+    assert_eq!(verdict(&comparison, &label, "verify p50"), Verdict::Worse);
+    let p99 = verdict(&comparison, &label, "verify p99");
+    let expected = if p99 == Verdict::Worse { 2 } else { 1 };
+    assert_eq!(comparison.regressions(), expected, "{:#?}", comparison.rows);
+
+    // Same seed, more users: also another workload.
+    let mut bigger = old.clone();
+    bigger.run.users += 1;
+    bigger.strategies[0].store_ops.reads_per_request *= 2.0;
+    let comparison = compare::compare(&old, &bigger);
+    assert_eq!(comparison.regressions(), 0, "{:?}", comparison.rows);
+    assert_eq!(
+        verdict(&comparison, &label, "store reads / request"),
+        Verdict::Differs
+    );
+}
