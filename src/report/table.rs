@@ -29,7 +29,7 @@ pub(crate) const HEADERS: &[&str] = &[
 /// Explains the relative column, naming the reference strategy.
 pub(crate) fn relative_legend(report: &Report) -> String {
     format!(
-        "relative: store reads / request and verify p50 as multiples of those of {}\n  (--reference); - when its value is 0.",
+        "relative: store reads / request and verify p50 as multiples of those of\n  {} (--reference); - when its value is 0.",
         report.reference_label()
     )
 }
@@ -37,15 +37,17 @@ pub(crate) fn relative_legend(report: &Report) -> String {
 /// Lines printed under the table to explain the columns, after
 /// [`relative_legend`].
 pub(crate) const LEGEND: &[&str] = &[
-    "store reads, writes / request: store operations per verify; login ops: per sign-in.",
+    "store reads, writes / request: store operations per verify; login ops: per",
+    "  sign-in.",
     "cookie bytes: the Cookie header part carrying the credential.",
     "Set-Cookie bytes/resp: mean per verify response, 0 when nothing is re-issued.",
-    "verify µs: wall-clock time per verify call. Every other figure uses the virtual clock",
-    "  and is exact for the scenario and seed.",
-    "revocation delay: virtual time from a sign-out or ban until a copied or still-held",
-    "  cookie is first rejected; never = still accepted at its last use; probes = how",
-    "  far apart the presentations around that rejection were; last accept = latest",
-    "  accept of a revoked cookie, when a node's cache accepted it after a rejection.",
+    "verify µs: wall-clock time per verify call. Every other figure uses the",
+    "  virtual clock and is exact for the scenario and seed.",
+    "revocation delay: virtual time from a sign-out or ban until a copied or",
+    "  still-held cookie is first rejected; never = still accepted at its last use;",
+    "  probes = how far apart the presentations around that rejection were; last",
+    "  accept = latest accept of a revoked cookie, when a node's cache accepted it",
+    "  after a rejection.",
     "stale accepts: requests accepted with an already revoked credential.",
     "profile staleness: time until each signed-in device sees a profile change.",
     "store ops/s: every store operation of the run over its virtual duration.",
@@ -178,8 +180,8 @@ impl TableStyle {
 /// Renders the terminal table with a title line and the legend.
 ///
 /// The table has one row per strategy when it fits the width. When it
-/// does not, it is drawn transposed, one column per strategy, which fits
-/// 80 columns for a handful of strategies.
+/// does not, it is drawn transposed, one column per strategy, split into
+/// several tables of as many strategies as fit the width side by side.
 pub fn render_table(report: &Report, style: TableStyle) -> String {
     let header: Vec<String> = HEADERS.iter().map(|h| h.to_string()).collect();
     let rows: Vec<Vec<String>> = report
@@ -187,18 +189,18 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
         .iter()
         .map(|s| row_cells(report, s))
         .collect();
-    let mut table = new_table(style, header, rows, ContentArrangement::Disabled);
+    let table = new_table(style, header, rows, ContentArrangement::Disabled);
     let natural = table.lines().next().map_or(0, |line| line.chars().count());
-    if style
-        .width
-        .is_some_and(|width| natural > usize::from(width))
-    {
-        table = transposed(report, style);
-    }
+    let tables = match style.width {
+        Some(width) if natural > usize::from(width) => transposed(report, style, width),
+        _ => vec![table],
+    };
     let mut out = title(report);
     out.push('\n');
-    out.push_str(&table.to_string());
-    out.push('\n');
+    for table in tables {
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
     out.push_str(&relative_legend(report));
     out.push('\n');
     for line in LEGEND {
@@ -213,36 +215,93 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
 /// One line on the run's wall time against the time inside timed calls.
 pub fn harness_line(report: &Report) -> String {
     format!(
-        "run: {:.2} s wall, {:.2} s inside timed sign-in and verify calls (wall/timed {:.2}x)",
+        "run: {:.2} s wall, {:.2} s in timed sign-in and verify calls (wall/timed {:.2}x)",
         report.run.wall_ms / 1e3,
         report.run.timed_ms / 1e3,
         report.run.wall_per_timed,
     )
 }
 
-fn transposed(report: &Report, style: TableStyle) -> Table {
-    let mut header = vec!["figure".to_string()];
-    header.extend(report.strategies.iter().map(|s| s.label.clone()));
-    let cells: Vec<Vec<String>> = report
+/// Columns a cell needs so that wrapping breaks it only at spaces: its
+/// longest word.
+fn longest_word(text: &str) -> usize {
+    text.split_whitespace()
+        .map(|word| word.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Draws the transposed table, one column per strategy, as several tables
+/// when the strategies do not fit `width` side by side. Each strategy
+/// column is at least as wide as its longest word, so that wrapping
+/// breaks cells only at spaces.
+fn transposed(report: &Report, style: TableStyle, width: u16) -> Vec<Table> {
+    let figures: Vec<String> = HEADERS[1..].iter().map(|h| h.replace('\n', " ")).collect();
+    let columns: Vec<(String, Vec<String>)> = report
         .strategies
         .iter()
-        .map(|s| row_cells(report, s))
-        .collect();
-    let rows = HEADERS
-        .iter()
-        .enumerate()
-        .skip(1)
-        .map(|(i, name)| {
-            let mut row = vec![name.replace('\n', " ")];
-            row.extend(cells.iter().map(|c| c[i].replace('\n', " ")));
-            row
+        .map(|s| {
+            let cells = row_cells(report, s)[1..]
+                .iter()
+                .map(|c| c.replace('\n', " "))
+                .collect();
+            (s.label.clone(), cells)
         })
         .collect();
-    let mut table = new_table(style, header, rows, ContentArrangement::Dynamic);
-    if let Some(first) = table.column_mut(0) {
-        first.set_constraint(ColumnConstraint::ContentWidth);
+    // A column takes its content plus one space of padding on each side
+    // and one border.
+    let first_width = figures.iter().map(|f| f.chars().count()).max().unwrap_or(0) + 3 + 1;
+    let min_width = |(label, cells): &(String, Vec<String>)| {
+        cells
+            .iter()
+            .map(|c| longest_word(c))
+            .chain([longest_word(label)])
+            .max()
+            .unwrap_or(0)
+            + 3
+    };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut used = first_width;
+    for (index, column) in columns.iter().enumerate() {
+        let needed = min_width(column);
+        match groups.last_mut() {
+            Some(group) if used + needed <= usize::from(width) => group.push(index),
+            _ => {
+                groups.push(vec![index]);
+                used = first_width;
+            }
+        }
+        used += needed;
     }
-    table
+    groups
+        .into_iter()
+        .map(|group| {
+            let mut header = vec!["figure".to_string()];
+            header.extend(group.iter().map(|&i| columns[i].0.clone()));
+            let rows = figures
+                .iter()
+                .enumerate()
+                .map(|(row, name)| {
+                    let mut cells = vec![name.clone()];
+                    cells.extend(group.iter().map(|&i| columns[i].1[row].clone()));
+                    cells
+                })
+                .collect();
+            let mut table = new_table(style, header, rows, ContentArrangement::Dynamic);
+            if let Some(first) = table.column_mut(0) {
+                first.set_constraint(ColumnConstraint::ContentWidth);
+            }
+            for (position, &i) in group.iter().enumerate() {
+                let floor = (min_width(&columns[i]) - 1) as u16;
+                if let Some(column) = table.column_mut(position + 1) {
+                    column.set_constraint(ColumnConstraint::LowerBoundary(
+                        comfy_table::Width::Fixed(floor),
+                    ));
+                }
+            }
+            table
+        })
+        .collect()
 }
 
 fn new_table(

@@ -46,7 +46,7 @@ fn relative_column_uses_reference() {
     assert_eq!(cells(&wide, "authjs-database")[1], "reference");
     assert!(cells(&wide, "jwt")[1].starts_with("0x/"), "{wide}");
     assert!(
-        wide.contains("multiples of those of authjs-database"),
+        wide.contains("multiples of those of\n  authjs-database (--reference)"),
         "{wide}"
     );
 
@@ -73,4 +73,41 @@ fn unknown_reference_exits_2() {
         stderr.contains("authjs-database, authjs-jwt, jwt"),
         "{stderr}"
     );
+}
+
+#[test]
+fn narrow_terminal_gets_several_tables_with_whole_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = authcmp(dir.path())
+        .env("COLUMNS", "80")
+        .args(["bench", "--quiet", "--no-save", "--users", "40", "default"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    for line in text.lines() {
+        let width = line.chars().count();
+        assert!(width <= 80, "{width} chars: {line}");
+    }
+    let headers: Vec<Vec<String>> = text
+        .lines()
+        .filter(|l| l.starts_with("│ figure "))
+        .map(|l| {
+            l.trim_matches('│')
+                .split('┆')
+                .skip(1)
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect();
+    assert!(headers.len() > 1, "{text}");
+    let labels: Vec<String> = headers.concat();
+    let compared: Vec<&str> = authcmp::strategy::KINDS
+        .iter()
+        .filter(|k| k.compared)
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(labels, compared, "each strategy once, its name unbroken");
+    // Wrapped cells break at spaces: no cell line ends inside "probes".
+    assert!(!text.contains("(pr "), "{text}");
 }
