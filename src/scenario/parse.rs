@@ -558,7 +558,7 @@ impl Checker<'_> {
                 return Err(self.error(
                     span,
                     format!(
-                        "key `{key}` does not apply to strategy `{name}`; it accepts: {}",
+                        "key `{key}` does not apply to strategy `{name}`; it accepts: {}, and `label`, `store` and `thresholds` like every strategy",
                         kind.keys.join(", ")
                     ),
                 ));
@@ -826,15 +826,36 @@ impl JarNames {
     }
 }
 
+/// The expected key closest to `field` in spelling, if one is close enough
+/// to be a likely typo. Both come quoted in backticks, as serde writes them.
+fn closest_key<'a>(field: &str, expected: &'a str) -> Option<&'a str> {
+    let field = field.trim_matches('`');
+    expected
+        .split(", ")
+        .map(|key| key.trim_matches('`'))
+        .map(|key| (strsim::damerau_levenshtein(field, key), key))
+        .filter(|&(distance, key)| {
+            distance <= 2.max(key.len() / 4) || (field.len() >= 4 && key.starts_with(field))
+        })
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, key)| key)
+}
+
 /// Rewrites serde's wording into scenario terms and adds the fix.
 fn explain_serde_message(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let (field, expected) = rest.split_once(", expected").unwrap_or((rest, ""));
         let expected = expected.trim_start_matches(" one of").trim();
-        return if expected.is_empty() {
-            format!("unknown key {field}; remove it")
-        } else {
-            format!("unknown key {field}; expected one of {expected}; remove it or correct its spelling")
+        if expected.is_empty() {
+            return format!("unknown key {field}; remove it");
+        }
+        return match closest_key(field, expected) {
+            Some(close) => {
+                format!("unknown key {field}; did you mean `{close}`? Expected one of {expected}")
+            }
+            None => format!(
+                "unknown key {field}; expected one of {expected}; remove it or correct its spelling"
+            ),
         };
     }
     if let Some(rest) = message.strip_prefix("missing field ") {
@@ -980,4 +1001,26 @@ pub fn strategy_with_key(
         .ok_or(format!(
             "strategy \"{label}\" is missing after setting `{key}`"
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest_key;
+
+    const KEYS: &str = "`lifetime`, `leeway`, `max_cookie_bytes`, `max_p50_verify`";
+
+    #[test]
+    fn close_keys_are_suggested() {
+        assert_eq!(closest_key("`lifetmie`", KEYS), Some("lifetime"));
+        assert_eq!(closest_key("`leway`", KEYS), Some("leeway"));
+        assert_eq!(closest_key("`max_cookie`", KEYS), Some("max_cookie_bytes"));
+        assert_eq!(closest_key("`max_p50`", KEYS), Some("max_p50_verify"));
+    }
+
+    #[test]
+    fn distant_keys_are_not_suggested() {
+        assert_eq!(closest_key("`zzzzzzz`", KEYS), None);
+        assert_eq!(closest_key("`max`", KEYS), None);
+        assert_eq!(closest_key("`seed`", KEYS), None);
+    }
 }

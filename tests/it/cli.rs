@@ -60,6 +60,12 @@ fn unknown_key_is_rejected_with_fix() {
         stderr.contains("typo.toml:6:1: unknown key `user`"),
         "{stderr}"
     );
+    assert!(stderr.contains("did you mean `users`?"), "{stderr}");
+
+    let text = SMALL.replace("users = 3", "users = 3\nflavour = 4");
+    let file = write(&dir, "stray.toml", &text);
+    let stderr = assert_clean_error(&["bench", "--no-save", &file], 2);
+    assert!(stderr.contains("unknown key `flavour`"), "{stderr}");
     assert!(stderr.contains("correct its spelling"), "{stderr}");
 }
 
