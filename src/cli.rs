@@ -530,12 +530,18 @@ fn validate(files: &[String], allow_large: bool) -> ExitCode {
                 Ok(s)
             });
         match checked {
-            Ok(s) => println!(
-                "{}: ok ({} users, {} strategies)",
-                s.source.path,
-                s.users(),
-                s.strategies.len()
-            ),
+            Ok(s) => {
+                println!(
+                    "{}: ok ({} users, {} strategies, {} thresholds)",
+                    s.source.path,
+                    s.users(),
+                    s.strategies.len(),
+                    s.thresholds.count()
+                );
+                for line in s.thresholds.describe() {
+                    println!("  thresholds for {line}");
+                }
+            }
             Err(e) => {
                 failed = true;
                 eprintln!("error: {e}");

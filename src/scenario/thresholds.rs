@@ -84,6 +84,74 @@ impl Limits {
     }
 }
 
+impl Limits {
+    /// The limits that are set, as `key = value` the way a scenario writes
+    /// them, in table order.
+    pub fn describe(&self) -> Vec<String> {
+        let entries = [
+            (
+                "max_revocation_delay",
+                self.max_revocation_delay.map(quoted_span),
+            ),
+            (
+                "max_stale_accepts",
+                self.max_stale_accepts.map(|v| v.to_string()),
+            ),
+            (
+                "max_profile_staleness",
+                self.max_profile_staleness.map(quoted_span),
+            ),
+            (
+                "max_cookie_bytes",
+                self.max_cookie_bytes.map(|v| v.to_string()),
+            ),
+            (
+                "max_store_reads_per_request",
+                self.max_store_reads_per_request.map(format_ratio),
+            ),
+            (
+                "max_store_writes_per_request",
+                self.max_store_writes_per_request.map(format_ratio),
+            ),
+            ("max_p50_verify", self.max_p50_verify.map(quoted_nanos)),
+            ("max_p99_verify", self.max_p99_verify.map(quoted_nanos)),
+        ];
+        entries
+            .into_iter()
+            .filter_map(|(key, value)| Some(format!("{key} = {}", value?)))
+            .collect()
+    }
+}
+
+impl Thresholds {
+    /// One line per table of limits that is set: `every strategy: ...`
+    /// for `[thresholds]`, then `LABEL: ...` for each strategy's own.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let global = self.global.describe();
+        if !global.is_empty() {
+            lines.push(format!("every strategy: {}", global.join(", ")));
+        }
+        for (label, limits) in &self.per_strategy {
+            let own = limits.describe();
+            if !own.is_empty() {
+                lines.push(format!("{label}: {}", own.join(", ")));
+            }
+        }
+        lines
+    }
+
+    /// Number of limits set, global and per strategy.
+    pub fn count(&self) -> usize {
+        self.global.describe().len()
+            + self
+                .per_strategy
+                .iter()
+                .map(|(_, limits)| limits.describe().len())
+                .sum::<usize>()
+    }
+}
+
 /// A figure of one strategy over its limit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Failure {

@@ -56,3 +56,27 @@ fn met_thresholds_exit_0() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("threshold failed"), "{stderr}");
 }
+
+#[test]
+fn validate_lists_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = authcmp(dir.path())
+        .arg("validate")
+        .arg(data("strict.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].ends_with(": ok (2 users, 3 strategies, 2 thresholds)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[1..],
+        [
+            "  thresholds for every strategy: max_revocation_delay = \"5m\"",
+            "  thresholds for jwt: max_cookie_bytes = 100",
+        ]
+    );
+}
