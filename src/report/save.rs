@@ -83,6 +83,7 @@ pub fn stem_for(started_at: &str) -> String {
 /// the extensions exists, the stem gets a `-1`, `-2`... suffix instead.
 pub fn save_files(folder: &Path, stem: &str, files: &[(&str, String)]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(folder)?;
+    remove_stale_temporaries(folder);
     let Some(((first_ext, first_contents), rest)) = files.split_first() else {
         return Err(std::io::Error::other("no files to save"));
     };
@@ -118,11 +119,41 @@ pub fn save_files(folder: &Path, stem: &str, files: &[(&str, String)]) -> std::i
     )))
 }
 
+/// Prefix of the temporary files a save writes before renaming them.
+const TEMP_PREFIX: &str = ".authcmp-";
+
+/// Age after which a temporary file is taken as left by a killed process:
+/// a live save renames its files within seconds.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes temporary files that a process killed during a save left in
+/// `folder`. Best effort: a file that cannot be read or removed stays.
+fn remove_stale_temporaries(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let is_temporary = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with(TEMP_PREFIX));
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if is_temporary && stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `bytes` to a temporary file in `folder` and renames it to
 /// `path`, failing with `AlreadyExists` rather than replacing a file.
 fn write_new(folder: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut temp = tempfile::Builder::new()
-        .prefix(".authcmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(folder)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
@@ -133,6 +164,31 @@ fn write_new(folder: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_temporaries_are_removed_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(".authcmp-stale");
+        let fresh = dir.path().join(".authcmp-fresh");
+        let other = dir.path().join(".other-stale");
+        for path in [&stale, &fresh, &other] {
+            std::fs::write(path, "partial").unwrap();
+        }
+        let old = std::time::SystemTime::now() - 2 * STALE_AFTER;
+        for path in [&stale, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        let first = save_files(dir.path(), "run", &[("json", "{}".into())]).unwrap();
+        assert!(first.exists());
+        assert!(!stale.exists(), "a stale temporary file is removed");
+        assert!(fresh.exists(), "a live save's file is kept");
+        assert!(other.exists(), "files of other programs are kept");
+    }
 
     #[test]
     fn describe_saved_lists_every_extension() {
