@@ -23,6 +23,19 @@ const SPAN: Millis = BUCKETS as Millis;
 const NONE: u32 = 0;
 
 #[derive(Clone, Copy)]
+struct Bucket {
+    head: u32,
+    tail: u32,
+}
+
+impl Bucket {
+    const EMPTY: Bucket = Bucket {
+        head: NONE,
+        tail: NONE,
+    };
+}
+
+#[derive(Clone, Copy)]
 struct Node<T> {
     at: Millis,
     tie: u64,
@@ -69,10 +82,9 @@ impl<T> Ord for Entry<T> {
 pub struct TimingWheel<T: Copy> {
     /// Time of the last pop; no entry is earlier.
     now: Millis,
-    /// First node of each bucket's list, or `NONE`.
-    heads: Vec<u32>,
-    /// Last node of each bucket's list, or `NONE`.
-    tails: Vec<u32>,
+    /// First and last node of each bucket's list, or `NONE` for both, side
+    /// by side so that a push or pop touches one cache line.
+    buckets: Vec<Bucket>,
     /// One bit per bucket, set when its list is not empty.
     occupied: Vec<u64>,
     /// One bit per word of `occupied`, set when the word is not zero.
@@ -91,9 +103,7 @@ impl<T: Copy> TimingWheel<T> {
     pub fn new() -> Self {
         TimingWheel {
             now: 0,
-            // Zeroed allocations, so the pages are mapped on first use.
-            heads: vec![NONE; BUCKETS],
-            tails: vec![NONE; BUCKETS],
+            buckets: vec![Bucket::EMPTY; BUCKETS],
             occupied: vec![0; WORDS],
             summary: vec![0; WORDS / 64],
             nodes: Vec::new(),
@@ -135,11 +145,11 @@ impl<T: Copy> TimingWheel<T> {
             .next_occupied(start)
             .or_else(|| self.next_occupied(0))
             .expect("a wheel with entries has an occupied bucket");
-        let index = self.heads[bucket];
+        let index = self.buckets[bucket].head;
         let node = self.nodes[index as usize];
-        self.heads[bucket] = node.next;
+        self.buckets[bucket].head = node.next;
         if node.next == NONE {
-            self.tails[bucket] = NONE;
+            self.buckets[bucket].tail = NONE;
             self.clear_bit(bucket);
         }
         self.free.push(index);
@@ -152,8 +162,7 @@ impl<T: Copy> TimingWheel<T> {
 
     /// Removes every entry. The time of the last pop stays.
     pub fn clear(&mut self) {
-        self.heads.fill(NONE);
-        self.tails.fill(NONE);
+        self.buckets.fill(Bucket::EMPTY);
         self.occupied.fill(0);
         self.summary.fill(0);
         self.nodes.clear();
@@ -198,30 +207,32 @@ impl<T: Copy> TimingWheel<T> {
             }
         };
         self.in_wheel += 1;
-        let tail = self.tails[bucket];
+        let tail = self.buckets[bucket].tail;
         if tail == NONE {
-            self.heads[bucket] = index;
-            self.tails[bucket] = index;
+            self.buckets[bucket] = Bucket {
+                head: index,
+                tail: index,
+            };
             self.set_bit(bucket);
             return;
         }
         debug_assert_eq!(self.nodes[tail as usize].at, at, "a bucket holds one time");
         if tie >= self.nodes[tail as usize].tie {
             self.nodes[tail as usize].next = index;
-            self.tails[bucket] = index;
+            self.buckets[bucket].tail = index;
             return;
         }
         // A lower tie than the tail's: walk to the first node with a higher
         // tie. The tail is such a node, so the tail does not change.
         let mut previous = NONE;
-        let mut current = self.heads[bucket];
+        let mut current = self.buckets[bucket].head;
         while self.nodes[current as usize].tie <= tie {
             previous = current;
             current = self.nodes[current as usize].next;
         }
         self.nodes[index as usize].next = current;
         if previous == NONE {
-            self.heads[bucket] = index;
+            self.buckets[bucket].head = index;
         } else {
             self.nodes[previous as usize].next = index;
         }
