@@ -96,9 +96,9 @@ impl Client {
 /// One strategy with its clients and metrics.
 struct Lane {
     setup: Setup,
-    /// Times sign-in and verify calls. It reads the TSC where the CPU has
-    /// an invariant one, which costs less than two `Instant::now` calls
-    /// through `clock_gettime`, and falls back to the OS clock elsewhere.
+    /// Clock for sign-in and verify calls: the TSC where the CPU has an
+    /// invariant one, which costs less to read than `Instant::now` through
+    /// `clock_gettime`, and the OS clock elsewhere.
     clock: Clock,
     strategy: Box<dyn Strategy>,
     metrics: Metrics,
@@ -342,7 +342,7 @@ impl UserLane<'_> {
         self.clients[jar as usize].get_or_insert_with(|| Client::new(holder))
     }
 
-    /// The client a user's earlier step created.
+    /// Returns the client that an earlier step of the user created.
     fn existing_client(&mut self, jar: JarId) -> &mut Client {
         self.clients[jar as usize]
             .as_mut()

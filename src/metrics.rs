@@ -209,7 +209,7 @@ impl Metrics {
 
 /// How many times each value occurred, sorted by value.
 ///
-/// A run sees a handful of distinct cookie sizes, so a sorted vector with a
+/// A run records a handful of distinct cookie sizes, so a sorted vector with a
 /// binary search costs less per record than a `BTreeMap`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ValueCounts {
@@ -234,7 +234,7 @@ impl ValueCounts {
         self.counts.iter().copied()
     }
 
-    /// The largest value counted, if any.
+    /// Returns the largest value counted, if any.
     pub fn max(&self) -> Option<usize> {
         self.counts.last().map(|&(value, _)| value)
     }

@@ -12,9 +12,9 @@ use std::collections::BinaryHeap;
 
 use crate::time::Millis;
 
-/// Buckets in the wheel, one per millisecond: 2^17 ms is about 131 s,
-/// which covers the request gaps of the shipped scenarios. Entries further
-/// ahead wait in the overflow heap.
+/// Buckets in the wheel, one per millisecond: 2^17 ms is about 131 s.
+/// Entries further ahead, such as hourly replays, wait in the overflow
+/// heap until the wheel reaches them.
 const BUCKETS: usize = 1 << 17;
 const WORDS: usize = BUCKETS / 64;
 const SPAN: Millis = BUCKETS as Millis;
@@ -73,7 +73,7 @@ impl<T> Ord for Entry<T> {
 /// A min-queue of values keyed by `(at, tie)` whose pushes are never
 /// earlier than the last pop.
 ///
-/// Bucket `at % BUCKETS` holds the entries due at `at` for every `at` in
+/// Bucket `at % BUCKETS` contains the entries due at `at` for every `at` in
 /// `[now, now + BUCKETS)`, as a singly linked list sorted by `tie`. Two
 /// bitmaps find the next non-empty bucket. Entries due later wait in a
 /// binary heap and move into the wheel once `now` comes within `BUCKETS`
@@ -200,6 +200,7 @@ impl<T: Copy> TimingWheel<T> {
             }
             None => {
                 if self.nodes.is_empty() {
+                    // The placeholder in slot 0, so that `NONE` names no node.
                     self.nodes.push(node);
                 }
                 self.nodes.push(node);
@@ -207,6 +208,7 @@ impl<T: Copy> TimingWheel<T> {
             }
         };
         self.in_wheel += 1;
+
         let tail = self.buckets[bucket].tail;
         if tail == NONE {
             self.buckets[bucket] = Bucket {
@@ -216,12 +218,17 @@ impl<T: Copy> TimingWheel<T> {
             self.set_bit(bucket);
             return;
         }
-        debug_assert_eq!(self.nodes[tail as usize].at, at, "a bucket holds one time");
+
+        debug_assert_eq!(
+            self.nodes[tail as usize].at, at,
+            "a bucket contains entries of one time only"
+        );
         if tie >= self.nodes[tail as usize].tie {
             self.nodes[tail as usize].next = index;
             self.buckets[bucket].tail = index;
             return;
         }
+
         // A lower tie than the tail's: walk to the first node with a higher
         // tie. The tail is such a node, so the tail does not change.
         let mut previous = NONE;
@@ -252,7 +259,7 @@ impl<T: Copy> TimingWheel<T> {
         }
     }
 
-    /// The first occupied bucket at or after `from`, without wrapping.
+    /// Finds the first occupied bucket at or after `from`, without wrapping.
     fn next_occupied(&self, from: usize) -> Option<usize> {
         let word = from / 64;
         let bits = self.occupied[word] & (u64::MAX << (from % 64));
