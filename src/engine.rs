@@ -5,7 +5,9 @@
 //! strategy has its own clients (cookie jars) and trackers, because the
 //! same request can be accepted by one strategy and rejected by another.
 
+use quanta::Clock;
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -94,6 +96,10 @@ impl Client {
 /// One strategy with its clients and metrics.
 struct Lane {
     setup: Setup,
+    /// Clock for sign-in and verify calls: the TSC where the CPU has an
+    /// invariant one, which costs less to read than `Instant::now` through
+    /// `clock_gettime`, and the OS clock elsewhere.
+    clock: Clock,
     strategy: Box<dyn Strategy>,
     metrics: Metrics,
     users: FxHashMap<u64, Vec<Option<Client>>>,
@@ -156,6 +162,7 @@ pub fn run_until(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Option<RunResult>, EngineError> {
     let started = Instant::now();
+    let clock = Clock::new();
     let mut lanes = Vec::with_capacity(setups.len());
     for setup in setups {
         let strategy = setup.build().map_err(|source| EngineError {
@@ -164,6 +171,7 @@ pub fn run_until(
         })?;
         lanes.push(Lane {
             setup: setup.clone(),
+            clock: clock.clone(),
             strategy,
             metrics: Metrics::new(),
             users: FxHashMap::default(),
@@ -231,10 +239,6 @@ pub fn run_until(
     }))
 }
 
-fn elapsed_ns(started: Instant) -> u64 {
-    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
 impl Lane {
     fn apply(
         &mut self,
@@ -252,234 +256,37 @@ impl Lane {
             _ => {}
         }
         let profile = profile.expect("user events come with the user's profile");
-        if !self.users.contains_key(&event.user) {
-            self.strategy.store().seed_user(profile)?;
-            let jars = scenario.cohorts[event.cohort].jars.len();
-            self.users
-                .insert(event.user, (0..jars).map(|_| None).collect());
-        }
+        // One map lookup per event: the user's steps below work on `clients`.
+        let clients = match self.users.entry(event.user) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                self.strategy.store().seed_user(profile)?;
+                let jars = scenario.cohorts[event.cohort].jars.len();
+                entry.insert((0..jars).map(|_| None).collect())
+            }
+        };
+        let mut user = UserLane {
+            clock: &self.clock,
+            strategy: self.strategy.as_mut(),
+            metrics: &mut self.metrics,
+            clients,
+        };
         match event.action {
-            Action::Login { device } => self.login(profile, device, now),
-            Action::Request { device } => self.request(profile, device, now),
-            Action::UpdateProfile { device } => self.update_profile(profile, device, now),
-            Action::Logout { device } => self.logout(event.user, device, now),
+            Action::Login { device } => user.login(profile, device, now),
+            Action::Request { device } => user.request(profile, device, now),
+            Action::UpdateProfile { device } => user.update_profile(profile, device, now),
+            Action::Logout { device } => user.logout(device, now),
             Action::CopyCookie { device, to } => {
-                self.copy(event.user, device, to);
+                user.copy(device, to);
                 Ok(())
             }
-            Action::Replay { copy } => self.replay(event.user, copy, now),
+            Action::Replay { copy } => user.replay(copy, now),
             Action::Finish | Action::Revoke { .. } => Ok(()),
         }
     }
 
-    fn client(&mut self, user: u64, jar: JarId, holder: Holder) -> &mut Client {
-        let slot = &mut self.users.get_mut(&user).expect("user seeded before use")[jar as usize];
-        slot.get_or_insert_with(|| Client::new(holder))
-    }
-
     fn counts(&mut self) -> OpCounts {
         self.strategy.store().counts()
-    }
-
-    fn login(&mut self, profile: &Profile, device: JarId, now: Millis) -> Result<(), StoreError> {
-        let user = profile.id;
-        let before = self.counts();
-        let jar = self.client(user, device, Holder::Browser).jar.clone();
-        let started = Instant::now();
-        let set_cookies = self.strategy.login(profile, &jar, now)?;
-        let nanos = elapsed_ns(started);
-        Metrics::record(
-            &mut self.metrics.login_latency,
-            &mut self.metrics.timed_ns,
-            nanos,
-        );
-        let ops = self.counts().since(before);
-        self.metrics.login.add(ops);
-        let client = self.client(user, device, Holder::Browser);
-        client.jar.apply(&set_cookies, now);
-        client.signed_in = true;
-        client.credential += 1;
-        client.watch = None;
-        Ok(())
-    }
-
-    /// Verifies a client's cookies, timing the call and counting its store
-    /// operations and bytes; the client applies the returned cookies.
-    fn verify(
-        &mut self,
-        user: u64,
-        jar_id: JarId,
-        now: Millis,
-    ) -> Result<Verification, StoreError> {
-        let before = self.counts();
-        let client = existing_client(&mut self.users, user, jar_id);
-        client.jar.expire(now);
-        let cookie_len = client.jar.header_len();
-        let chunks = client.jar.len();
-        let started = Instant::now();
-        let verification = self.strategy.verify(&client.jar, now)?;
-        let nanos = elapsed_ns(started);
-        client.jar.apply(&verification.set_cookies, now);
-
-        let m = &mut self.metrics;
-        Metrics::record(&mut m.verify_latency, &mut m.timed_ns, nanos);
-        *m.cookie_bytes.entry(cookie_len).or_insert(0) += 1;
-        m.max_chunks = m.max_chunks.max(chunks);
-        if !verification.set_cookies.is_empty() {
-            m.set_cookie_responses += 1;
-            m.set_cookie_bytes += verification
-                .set_cookies
-                .iter()
-                .map(SetCookie::header_len)
-                .sum::<usize>() as u64;
-        }
-        let ops = self.strategy.store().counts().since(before);
-        self.metrics.verify.add(ops);
-        if verification.outcome.is_ok() {
-            self.metrics.accepted += 1;
-        } else {
-            self.metrics.rejected += 1;
-        }
-        Ok(verification)
-    }
-
-    fn request(&mut self, profile: &Profile, device: JarId, now: Millis) -> Result<(), StoreError> {
-        let user = profile.id;
-        let signed_in = self.client(user, device, Holder::Browser).signed_in;
-        if !signed_in {
-            self.metrics.signed_out_requests += 1;
-            return Ok(());
-        }
-        let verification = self.verify(user, device, now)?;
-        let m = &mut self.metrics;
-        let client = existing_client(&mut self.users, user, device);
-        match verification.outcome {
-            Ok(identity) => {
-                if let Some(watch) = client.watch.as_mut() {
-                    note_accept(m, watch, now);
-                }
-                if identity.name == profile.name {
-                    if let Some(since) = client.stale_since.take() {
-                        m.staleness.delays.push(now - since);
-                        client.saw_stale = false;
-                    }
-                } else {
-                    m.staleness.stale_reads += 1;
-                    client.saw_stale = true;
-                }
-                Ok(())
-            }
-            Err(_) => {
-                if let Some(watch) = client.watch.as_mut() {
-                    note_rejection(m, watch, now);
-                    client.signed_in = false;
-                    client.jar.clear();
-                    Ok(())
-                } else {
-                    // The credential was not revoked, so it expired: the user signs in again.
-                    self.metrics.forced_sign_ins += 1;
-                    self.login(profile, device, now)
-                }
-            }
-        }
-    }
-
-    fn replay(&mut self, user: u64, copy: JarId, now: Millis) -> Result<(), StoreError> {
-        if self.client(user, copy, Holder::Copy).jar.is_empty() {
-            self.metrics.signed_out_requests += 1;
-            return Ok(());
-        }
-        let verification = self.verify(user, copy, now)?;
-        let m = &mut self.metrics;
-        let client = existing_client(&mut self.users, user, copy);
-        match verification.outcome {
-            Ok(_) => {
-                if let Some(watch) = client.watch.as_mut() {
-                    note_accept(m, watch, now);
-                }
-            }
-            Err(_) => {
-                if let Some(watch) = client.watch.as_mut() {
-                    note_rejection(m, watch, now);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn update_profile(
-        &mut self,
-        profile: &Profile,
-        device: JarId,
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        let user = profile.id;
-        let jar = self.client(user, device, Holder::Browser).jar.clone();
-        let before = self.counts();
-        let set_cookies = self.strategy.update_profile(profile, &jar, now)?;
-        let ops = self.counts().since(before);
-        self.metrics.profile_update.add(ops);
-        self.metrics.staleness.changes += 1;
-        self.client(user, device, Holder::Browser)
-            .jar
-            .apply(&set_cookies, now);
-        for client in self
-            .users
-            .get_mut(&user)
-            .expect("user seeded")
-            .iter_mut()
-            .flatten()
-        {
-            if client.source.is_none() && client.signed_in && client.stale_since.is_none() {
-                client.stale_since = Some(now);
-                client.saw_stale = false;
-            }
-        }
-        Ok(())
-    }
-
-    fn logout(&mut self, user: u64, device: JarId, now: Millis) -> Result<(), StoreError> {
-        let client = self.client(user, device, Holder::Browser);
-        if !client.signed_in {
-            return Ok(());
-        }
-        let jar = client.jar.clone();
-        let credential = client.credential;
-        let before = self.counts();
-        let set_cookies = self.strategy.logout(&jar, now)?;
-        let ops = self.counts().since(before);
-        self.metrics.logout.add(ops);
-        let client = self.client(user, device, Holder::Browser);
-        client.jar.apply(&set_cookies, now);
-        client.jar.clear();
-        client.signed_in = false;
-        for copy in self
-            .users
-            .get_mut(&user)
-            .expect("user seeded")
-            .iter_mut()
-            .flatten()
-        {
-            if copy.source == Some((device, credential)) && copy.watch.is_none() {
-                copy.watch = Some(Watch::new(now, self.metrics.revocation.start_sample(now)));
-                self.metrics.revocation.tracked += 1;
-            }
-        }
-        Ok(())
-    }
-
-    fn copy(&mut self, user: u64, device: JarId, to: JarId) {
-        let source = self.client(user, device, Holder::Browser);
-        let copied = Client {
-            jar: source.jar.copy_for_attacker(),
-            signed_in: true,
-            credential: 0,
-            source: Some((device, source.credential)),
-            watch: None,
-            stale_since: None,
-            saw_stale: false,
-        };
-        self.users.get_mut(&user).expect("user seeded")[to as usize] = Some(copied);
     }
 
     fn revoke(&mut self, users: &[u64], now: Millis) -> Result<(), StoreError> {
@@ -521,15 +328,219 @@ impl Lane {
     }
 }
 
-/// The client a user's earlier step created.
-fn existing_client(
-    users: &mut FxHashMap<u64, Vec<Option<Client>>>,
-    user: u64,
-    jar: JarId,
-) -> &mut Client {
-    users.get_mut(&user).expect("user seeded before use")[jar as usize]
-        .as_mut()
-        .expect("a client exists once a step has used it")
+/// One user's clients in one lane, with the lane's strategy and metrics:
+/// what a user's step works on.
+struct UserLane<'a> {
+    clock: &'a Clock,
+    strategy: &'a mut dyn Strategy,
+    metrics: &'a mut Metrics,
+    clients: &'a mut [Option<Client>],
+}
+
+impl UserLane<'_> {
+    fn client(&mut self, jar: JarId, holder: Holder) -> &mut Client {
+        self.clients[jar as usize].get_or_insert_with(|| Client::new(holder))
+    }
+
+    /// Returns the client that an earlier step of the user created.
+    fn existing_client(&mut self, jar: JarId) -> &mut Client {
+        self.clients[jar as usize]
+            .as_mut()
+            .expect("a client exists once a step has used it")
+    }
+
+    fn counts(&mut self) -> OpCounts {
+        self.strategy.store().counts()
+    }
+
+    fn login(&mut self, profile: &Profile, device: JarId, now: Millis) -> Result<(), StoreError> {
+        let before = self.counts();
+        let client =
+            self.clients[device as usize].get_or_insert_with(|| Client::new(Holder::Browser));
+        let started = self.clock.raw();
+        let set_cookies = self.strategy.login(profile, &client.jar, now)?;
+        let nanos = self.clock.delta_as_nanos(started, self.clock.raw());
+        Metrics::record(
+            &mut self.metrics.login_latency,
+            &mut self.metrics.timed_ns,
+            nanos,
+        );
+        let ops = self.counts().since(before);
+        self.metrics.login.add(ops);
+        let client = self.existing_client(device);
+        client.jar.apply(&set_cookies, now);
+        client.signed_in = true;
+        client.credential += 1;
+        client.watch = None;
+        Ok(())
+    }
+
+    /// Verifies a client's cookies, timing the call and counting its store
+    /// operations and bytes; the client applies the returned cookies.
+    fn verify(&mut self, jar_id: JarId, now: Millis) -> Result<Verification, StoreError> {
+        let before = self.counts();
+        let client = self.clients[jar_id as usize]
+            .as_mut()
+            .expect("a client exists once a step has used it");
+        client.jar.expire(now);
+        let cookie_len = client.jar.header_len();
+        let chunks = client.jar.len();
+        let started = self.clock.raw();
+        let verification = self.strategy.verify(&client.jar, now)?;
+        let nanos = self.clock.delta_as_nanos(started, self.clock.raw());
+        client.jar.apply(&verification.set_cookies, now);
+
+        let m = &mut *self.metrics;
+        Metrics::record(&mut m.verify_latency, &mut m.timed_ns, nanos);
+        m.cookie_bytes.add(cookie_len);
+        m.max_chunks = m.max_chunks.max(chunks);
+        if !verification.set_cookies.is_empty() {
+            m.set_cookie_responses += 1;
+            m.set_cookie_bytes += verification
+                .set_cookies
+                .iter()
+                .map(SetCookie::header_len)
+                .sum::<usize>() as u64;
+        }
+        let ops = self.counts().since(before);
+        self.metrics.verify.add(ops);
+        if verification.outcome.is_ok() {
+            self.metrics.accepted += 1;
+        } else {
+            self.metrics.rejected += 1;
+        }
+        Ok(verification)
+    }
+
+    fn request(&mut self, profile: &Profile, device: JarId, now: Millis) -> Result<(), StoreError> {
+        let signed_in = self.client(device, Holder::Browser).signed_in;
+        if !signed_in {
+            self.metrics.signed_out_requests += 1;
+            return Ok(());
+        }
+        let verification = self.verify(device, now)?;
+        let m = &mut *self.metrics;
+        let client = self.clients[device as usize]
+            .as_mut()
+            .expect("a client exists once a step has used it");
+        match verification.outcome {
+            Ok(identity) => {
+                if let Some(watch) = client.watch.as_mut() {
+                    note_accept(m, watch, now);
+                }
+                if identity.name == profile.name {
+                    if let Some(since) = client.stale_since.take() {
+                        m.staleness.delays.push(now - since);
+                        client.saw_stale = false;
+                    }
+                } else {
+                    m.staleness.stale_reads += 1;
+                    client.saw_stale = true;
+                }
+                Ok(())
+            }
+            Err(_) => {
+                if let Some(watch) = client.watch.as_mut() {
+                    note_rejection(m, watch, now);
+                    client.signed_in = false;
+                    client.jar.clear();
+                    Ok(())
+                } else {
+                    // The credential was not revoked, so it expired: the user signs in again.
+                    self.metrics.forced_sign_ins += 1;
+                    self.login(profile, device, now)
+                }
+            }
+        }
+    }
+
+    fn replay(&mut self, copy: JarId, now: Millis) -> Result<(), StoreError> {
+        if self.client(copy, Holder::Copy).jar.is_empty() {
+            self.metrics.signed_out_requests += 1;
+            return Ok(());
+        }
+        let verification = self.verify(copy, now)?;
+        let m = &mut *self.metrics;
+        let client = self.clients[copy as usize]
+            .as_mut()
+            .expect("a client exists once a step has used it");
+        match verification.outcome {
+            Ok(_) => {
+                if let Some(watch) = client.watch.as_mut() {
+                    note_accept(m, watch, now);
+                }
+            }
+            Err(_) => {
+                if let Some(watch) = client.watch.as_mut() {
+                    note_rejection(m, watch, now);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn update_profile(
+        &mut self,
+        profile: &Profile,
+        device: JarId,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let before = self.counts();
+        let client =
+            self.clients[device as usize].get_or_insert_with(|| Client::new(Holder::Browser));
+        let set_cookies = self.strategy.update_profile(profile, &client.jar, now)?;
+        let ops = self.counts().since(before);
+        self.metrics.profile_update.add(ops);
+        self.metrics.staleness.changes += 1;
+        self.existing_client(device).jar.apply(&set_cookies, now);
+        for client in self.clients.iter_mut().flatten() {
+            if client.source.is_none() && client.signed_in && client.stale_since.is_none() {
+                client.stale_since = Some(now);
+                client.saw_stale = false;
+            }
+        }
+        Ok(())
+    }
+
+    fn logout(&mut self, device: JarId, now: Millis) -> Result<(), StoreError> {
+        let client = self.client(device, Holder::Browser);
+        if !client.signed_in {
+            return Ok(());
+        }
+        let credential = client.credential;
+        let before = self.counts();
+        let client = self.clients[device as usize]
+            .as_mut()
+            .expect("a client exists once a step has used it");
+        let set_cookies = self.strategy.logout(&client.jar, now)?;
+        let ops = self.counts().since(before);
+        self.metrics.logout.add(ops);
+        let client = self.existing_client(device);
+        client.jar.apply(&set_cookies, now);
+        client.jar.clear();
+        client.signed_in = false;
+        for copy in self.clients.iter_mut().flatten() {
+            if copy.source == Some((device, credential)) && copy.watch.is_none() {
+                copy.watch = Some(Watch::new(now, self.metrics.revocation.start_sample(now)));
+                self.metrics.revocation.tracked += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn copy(&mut self, device: JarId, to: JarId) {
+        let source = self.client(device, Holder::Browser);
+        let copied = Client {
+            jar: source.jar.copy_for_attacker(),
+            signed_in: true,
+            credential: 0,
+            source: Some((device, source.credential)),
+            watch: None,
+            stale_since: None,
+            saw_stale: false,
+        };
+        self.clients[to as usize] = Some(copied);
+    }
 }
 
 impl Watch {

@@ -22,4 +22,5 @@ pub mod strategy;
 pub mod sweep;
 pub mod time;
 pub mod token;
+pub mod wheel;
 pub mod workload;

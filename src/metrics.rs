@@ -1,7 +1,5 @@
 //! Counters, histograms and trackers that one strategy fills during a run.
 
-use std::collections::BTreeMap;
-
 use hdrhistogram::Histogram;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -140,7 +138,7 @@ pub struct Metrics {
     /// Sign-ins forced by the rejection of a credential that was not revoked.
     pub forced_sign_ins: u64,
     /// Count of verifies by bytes of the `Cookie` header part they sent.
-    pub cookie_bytes: BTreeMap<usize, u64>,
+    pub cookie_bytes: ValueCounts,
     /// Most cookies one credential needed.
     pub max_chunks: usize,
     /// Bytes of every `Set-Cookie` value verifies returned.
@@ -177,7 +175,7 @@ impl Metrics {
             rejected: 0,
             signed_out_requests: 0,
             forced_sign_ins: 0,
-            cookie_bytes: BTreeMap::new(),
+            cookie_bytes: ValueCounts::default(),
             max_chunks: 0,
             set_cookie_bytes: 0,
             set_cookie_responses: 0,
@@ -209,22 +207,65 @@ impl Metrics {
     }
 }
 
+/// How many times each value occurred, sorted by value.
+///
+/// A run records a handful of distinct cookie sizes, so a sorted vector with a
+/// binary search costs less per record than a `BTreeMap`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ValueCounts {
+    counts: Vec<(usize, u64)>,
+}
+
+impl ValueCounts {
+    /// Counts one occurrence of `value`.
+    pub fn add(&mut self, value: usize) {
+        self.add_count(value, 1);
+    }
+
+    fn add_count(&mut self, value: usize, count: u64) {
+        match self.counts.binary_search_by_key(&value, |&(v, _)| v) {
+            Ok(index) => self.counts[index].1 += count,
+            Err(index) => self.counts.insert(index, (value, count)),
+        }
+    }
+
+    /// Iterates over `(value, count)` pairs in ascending order of value.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.counts.iter().copied()
+    }
+
+    /// Returns the largest value counted, if any.
+    pub fn max(&self) -> Option<usize> {
+        self.counts.last().map(|&(value, _)| value)
+    }
+}
+
+impl FromIterator<(usize, u64)> for ValueCounts {
+    fn from_iter<I: IntoIterator<Item = (usize, u64)>>(pairs: I) -> Self {
+        let mut counts = ValueCounts::default();
+        for (value, count) in pairs {
+            counts.add_count(value, count);
+        }
+        counts
+    }
+}
+
 /// The value at quantile `q` (0 to 1) of a count map, by the nearest-rank
 /// rule; `None` when the map is empty.
-pub fn quantile_of_counts(counts: &BTreeMap<usize, u64>, q: f64) -> Option<usize> {
-    let total: u64 = counts.values().sum();
+pub fn quantile_of_counts(counts: &ValueCounts, q: f64) -> Option<usize> {
+    let total: u64 = counts.iter().map(|(_, count)| count).sum();
     if total == 0 {
         return None;
     }
     let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
     let mut seen = 0;
-    for (value, count) in counts {
+    for (value, count) in counts.iter() {
         seen += count;
         if seen >= rank {
-            return Some(*value);
+            return Some(value);
         }
     }
-    counts.keys().next_back().copied()
+    counts.max()
 }
 
 /// The median of `values` by the nearest-rank rule, after sorting them.
@@ -242,11 +283,23 @@ mod tests {
 
     #[test]
     fn quantile_uses_nearest_rank() {
-        let counts = BTreeMap::from([(10, 2), (20, 1), (30, 1)]);
+        let counts = ValueCounts::from_iter([(30, 1), (10, 2), (20, 1)]);
         assert_eq!(quantile_of_counts(&counts, 0.5), Some(10));
         assert_eq!(quantile_of_counts(&counts, 0.75), Some(20));
         assert_eq!(quantile_of_counts(&counts, 1.0), Some(30));
-        assert_eq!(quantile_of_counts(&BTreeMap::new(), 0.5), None);
+        assert_eq!(quantile_of_counts(&ValueCounts::default(), 0.5), None);
+    }
+
+    #[test]
+    fn value_counts_stay_sorted() {
+        let mut counts = ValueCounts::default();
+        for value in [57, 12, 57, 300, 12, 57] {
+            counts.add(value);
+        }
+        let pairs: Vec<(usize, u64)> = counts.iter().collect();
+        assert_eq!(pairs, [(12, 2), (57, 3), (300, 1)]);
+        assert_eq!(counts.max(), Some(300));
+        assert_eq!(ValueCounts::default().max(), None);
     }
 
     #[test]

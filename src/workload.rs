@@ -6,16 +6,12 @@
 //! Users of a cohort start in id order, each at a seeded point inside its
 //! own equal slot of the ramp, so starts come out sorted without a sort.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
-use rustc_hash::FxHashMap;
-
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::SplitMix64;
 
 use crate::scenario::{JarId, Scenario, Step};
 use crate::time::Millis;
+use crate::wheel::TimingWheel;
 
 /// What happens in one event.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,50 +53,19 @@ pub struct Event {
     pub action: Action,
 }
 
-/// Heap entries run in time order; at equal times global events run
-/// first, then the rest in the order they were scheduled. The order is
-/// packed into one integer, `at << 64 | class << 63 | seq`, so that a heap
-/// comparison is a single `u128` comparison.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    order: u128,
-    target: Target,
-}
-
-impl Slot {
-    fn at(&self) -> Millis {
-        (self.order >> 64) as Millis
-    }
-}
-
-impl PartialEq for Slot {
-    fn eq(&self, other: &Self) -> bool {
-        self.order == other.order
-    }
-}
-
-impl Eq for Slot {}
-
-impl PartialOrd for Slot {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Slot {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.order.cmp(&other.order)
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
     Global(u32),
-    Start { cohort: u32, index: u64 },
-    User(u64),
+    Start {
+        cohort: u32,
+        index: u64,
+    },
+    /// Index of the user's cursor in `Workload::cursors`.
+    User(u32),
 }
 
 struct Cursor {
+    user: u64,
     cohort: usize,
     step: usize,
     done: u64,
@@ -111,8 +76,15 @@ struct Cursor {
 pub struct Workload<'a> {
     scenario: &'a Scenario,
     seed: u64,
-    heap: BinaryHeap<Reverse<Slot>>,
-    users: FxHashMap<u64, Cursor>,
+    /// Pending slots in time order. At equal times global events run
+    /// first, then the rest in the order they were scheduled: the tie is
+    /// `class << 63 | seq`. A slot is never scheduled before the one being
+    /// run, as the wheel requires.
+    queue: TimingWheel<Target>,
+    /// Cursors of the users who started and have not finished; finished
+    /// users leave a `None` that the next start reuses.
+    cursors: Vec<Option<Cursor>>,
+    free_cursors: Vec<u32>,
     seq: u64,
 }
 
@@ -122,8 +94,9 @@ impl<'a> Workload<'a> {
         let mut workload = Workload {
             scenario,
             seed,
-            heap: BinaryHeap::new(),
-            users: FxHashMap::default(),
+            queue: TimingWheel::new(),
+            cursors: Vec::new(),
+            free_cursors: Vec::new(),
             seq: 0,
         };
         for (index, event) in scenario.events.iter().enumerate() {
@@ -145,13 +118,13 @@ impl<'a> Workload<'a> {
 
     /// Users with a cursor right now: started and not finished.
     pub fn active_users(&self) -> usize {
-        self.users.len()
+        self.cursors.len() - self.free_cursors.len()
     }
 
     fn schedule(&mut self, at: Millis, class: u8, target: Target) {
         self.seq += 1;
-        let order = (u128::from(at) << 64) | (u128::from(class) << 63) | u128::from(self.seq);
-        self.heap.push(Reverse(Slot { order, target }));
+        let tie = (u64::from(class) << 63) | self.seq;
+        self.queue.push(at, tie, target);
     }
 
     fn rng(&self, stream: u64, a: u64, b: u64) -> SplitMix64 {
@@ -189,17 +162,32 @@ impl<'a> Workload<'a> {
         chosen.into_iter().map(|i| cohort.first_user + i).collect()
     }
 
-    /// Advances a user by one step, returning the event it produces now
-    /// (if any) and scheduling the user's next slot.
-    fn advance(&mut self, user: u64, at: Millis) -> Option<Event> {
-        let cursor = self
-            .users
-            .get_mut(&user)
+    /// Stores a new user's cursor, returning its index in `cursors`.
+    fn add_cursor(&mut self, cursor: Cursor) -> u32 {
+        match self.free_cursors.pop() {
+            Some(index) => {
+                self.cursors[index as usize] = Some(cursor);
+                index
+            }
+            None => {
+                self.cursors.push(Some(cursor));
+                u32::try_from(self.cursors.len() - 1).expect("fewer than 2^32 active users")
+            }
+        }
+    }
+
+    /// Advances the user of cursor `index` by one step, returning the event
+    /// it produces now (if any) and scheduling the user's next slot.
+    fn advance(&mut self, index: u32, at: Millis) -> Option<Event> {
+        let cursor = self.cursors[index as usize]
+            .as_mut()
             .expect("scheduled users have cursors");
+        let user = cursor.user;
         let cohort_index = cursor.cohort;
         let steps = &self.scenario.cohorts[cohort_index].steps;
         let Some(step) = steps.get(cursor.step) else {
-            self.users.remove(&user);
+            self.cursors[index as usize] = None;
+            self.free_cursors.push(index);
             return Some(Event {
                 at,
                 user,
@@ -228,7 +216,7 @@ impl<'a> Workload<'a> {
                         cohort: cohort_index,
                         action: Action::Request { device },
                     };
-                    self.schedule(at + gap, 1, Target::User(user));
+                    self.schedule(at + gap, 1, Target::User(index));
                     return Some(event);
                 }
                 (Some(Action::Request { device }), at + gap)
@@ -242,7 +230,7 @@ impl<'a> Workload<'a> {
                         cohort: cohort_index,
                         action: Action::Replay { copy },
                     };
-                    self.schedule(at + every, 1, Target::User(user));
+                    self.schedule(at + every, 1, Target::User(index));
                     return Some(event);
                 }
                 (Some(Action::Replay { copy }), at + every)
@@ -250,7 +238,7 @@ impl<'a> Workload<'a> {
         };
         cursor.step += 1;
         cursor.done = 0;
-        self.schedule(next, 1, Target::User(user));
+        self.schedule(next, 1, Target::User(index));
         action.map(|action| Event {
             at,
             user,
@@ -274,18 +262,19 @@ impl Iterator for Workload<'_> {
 
     fn next(&mut self) -> Option<Event> {
         loop {
-            let Reverse(slot) = self.heap.pop()?;
-            if self.scenario.horizon.is_some_and(|h| slot.at() > h) {
-                self.heap.clear();
-                self.users.clear();
+            let (at, target) = self.queue.pop()?;
+            if self.scenario.horizon.is_some_and(|h| at > h) {
+                self.queue.clear();
+                self.cursors.clear();
+                self.free_cursors.clear();
                 return None;
             }
-            match slot.target {
+            match target {
                 Target::Global(index) => {
                     let index = index as usize;
                     let event = &self.scenario.events[index];
                     return Some(Event {
-                        at: slot.at(),
+                        at,
                         user: 0,
                         cohort: event.revoke_cohort,
                         action: Action::Revoke {
@@ -298,15 +287,13 @@ impl Iterator for Workload<'_> {
                     let c = &self.scenario.cohorts[cohort];
                     let user = c.first_user + index;
                     let rng = self.rng(3, user, 0);
-                    self.users.insert(
+                    let cursor = self.add_cursor(Cursor {
                         user,
-                        Cursor {
-                            cohort,
-                            step: 0,
-                            done: 0,
-                            rng,
-                        },
-                    );
+                        cohort,
+                        step: 0,
+                        done: 0,
+                        rng,
+                    });
                     if index + 1 < c.users {
                         let at = self.start_time(cohort, index + 1);
                         self.schedule(
@@ -318,12 +305,12 @@ impl Iterator for Workload<'_> {
                             },
                         );
                     }
-                    if let Some(event) = self.advance(user, slot.at()) {
+                    if let Some(event) = self.advance(cursor, at) {
                         return Some(event);
                     }
                 }
-                Target::User(user) => {
-                    if let Some(event) = self.advance(user, slot.at()) {
+                Target::User(cursor) => {
+                    if let Some(event) = self.advance(cursor, at) {
                         return Some(event);
                     }
                 }

@@ -390,7 +390,7 @@ fn figures(lane: LaneResult, span_s: f64) -> StrategyFigures {
         },
         cookies: CookieFigures {
             bytes_median: quantile_of_counts(&m.cookie_bytes, 0.5).unwrap_or(0),
-            bytes_max: m.cookie_bytes.keys().next_back().copied().unwrap_or(0),
+            bytes_max: m.cookie_bytes.max().unwrap_or(0),
             max_chunks: m.max_chunks,
             set_cookie_bytes_per_response: per_request(m.set_cookie_bytes),
             set_cookie_responses: m.set_cookie_responses,
