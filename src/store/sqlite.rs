@@ -140,6 +140,10 @@ impl SqliteStore {
         })
     }
 
+    /// Creates the tables. The sessions and denylist tables are
+    /// `WITHOUT ROWID`, so their B-tree is keyed by the token itself. A
+    /// lookup by token then searches that one B-tree, where a rowid table
+    /// needs the token's index and then the table.
     fn init(conn: Connection, label: String, prefix: &str) -> StoreResult<Self> {
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
             .map_err(|e| error(&label, e))?;
@@ -160,13 +164,13 @@ impl SqliteStore {
                  session_token TEXT PRIMARY KEY,
                  user_id INTEGER NOT NULL REFERENCES {prefix}_users(id),
                  expires INTEGER NOT NULL
-             );
+             ) WITHOUT ROWID;
              CREATE INDEX {prefix}_sessions_user_id ON {prefix}_sessions(user_id);
              CREATE TABLE {prefix}_denylist (
                  key TEXT PRIMARY KEY,
                  before INTEGER NOT NULL,
                  expires INTEGER NOT NULL
-             );
+             ) WITHOUT ROWID;
              CREATE TABLE {prefix}_refresh (
                  token TEXT PRIMARY KEY,
                  family TEXT NOT NULL,
@@ -474,6 +478,42 @@ mod tests {
             }
         );
         assert_eq!(store.lookup_reprepares().unwrap(), 0);
+    }
+
+    /// Runs `EXPLAIN QUERY PLAN` on `sql` and returns its `detail` column.
+    fn query_plan(store: &SqliteStore, sql: &str) -> Vec<String> {
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let count = stmt.parameter_count();
+        let params = vec!["x"; count];
+        stmt.query_map(rusqlite::params_from_iter(params), |row| row.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn token_lookups_search_one_btree() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        assert_eq!(
+            query_plan(&store, &store.sql.session_and_user),
+            [
+                "SEARCH s USING PRIMARY KEY (session_token=?)",
+                "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)"
+            ]
+        );
+        for plan in query_plan(&store, &store.sql.is_denied) {
+            assert!(
+                !plan.starts_with("SEARCH") || plan.ends_with("USING PRIMARY KEY (key=?)"),
+                "{plan}"
+            );
+        }
+        assert_eq!(
+            query_plan(&store, &store.sql.update_expiry),
+            ["SEARCH authcmp_sessions USING PRIMARY KEY (session_token=?)"]
+        );
     }
 
     #[test]
