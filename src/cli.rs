@@ -240,7 +240,7 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     })
 }
 
-fn print_stdout(text: &str) {
+pub(crate) fn print_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`authcmp list | head`) is not an error worth reporting.
     let _ = stdout

@@ -50,12 +50,34 @@ pub struct Tool {
     pub version: String,
 }
 
+impl Tool {
+    /// Names this build of authcmp.
+    pub fn current() -> Tool {
+        Tool {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioInfo {
     pub name: String,
     pub description: String,
     pub path: String,
     pub sha256: String,
+}
+
+impl ScenarioInfo {
+    /// Identifies the scenario file that `scenario` was read from.
+    pub fn of(scenario: &Scenario) -> ScenarioInfo {
+        ScenarioInfo {
+            name: scenario.name.clone(),
+            description: scenario.description.clone(),
+            path: scenario.source.path.clone(),
+            sha256: scenario.source.sha256.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -187,7 +209,8 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    fn of(h: &hdrhistogram::Histogram<u64>) -> Self {
+    /// Summarises a latency histogram in nanoseconds.
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Self {
         Percentiles {
             count: h.len(),
             p50_ns: h.value_at_quantile(0.50),
@@ -299,16 +322,8 @@ impl Report {
             .map(|lane| figures(lane, span_s))
             .collect();
         Report {
-            tool: Tool {
-                name: env!("CARGO_PKG_NAME").to_string(),
-                version: env!("CARGO_PKG_VERSION").to_string(),
-            },
-            scenario: ScenarioInfo {
-                name: scenario.name.clone(),
-                description: scenario.description.clone(),
-                path: scenario.source.path.clone(),
-                sha256: scenario.source.sha256.clone(),
-            },
+            tool: Tool::current(),
+            scenario: ScenarioInfo::of(scenario),
             seed,
             run: RunInfo {
                 started_at,
