@@ -82,6 +82,8 @@ const MAX_DURATION: Duration = Duration::from_secs(600);
 #[derive(Debug)]
 pub struct LoadResult {
     pub label: String,
+    /// Strategy kind name, such as `authjs-database`.
+    pub strategy: String,
     pub store: String,
     pub workers: usize,
     pub requests: u64,
@@ -96,10 +98,12 @@ pub struct LoadResult {
 }
 
 impl LoadResult {
+    /// Returns requests per second of the timed phase.
     pub fn throughput(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 
+    /// Returns store operations per second of the timed phase.
     pub fn store_ops_per_second(&self) -> f64 {
         self.store_ops as f64 / self.elapsed.as_secs_f64()
     }
@@ -190,6 +194,7 @@ pub fn run_one(setup: &Setup, workers: usize, args: &LoadArgs) -> Result<LoadRes
     let progress = show_progress(&setup.label, workers, &done, args.duration);
     let mut result = LoadResult {
         label: setup.label.clone(),
+        strategy: setup.options.kind_name().to_string(),
         store: store_name,
         workers,
         requests: 0,

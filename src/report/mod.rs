@@ -7,6 +7,7 @@
 mod csv;
 pub mod histogram;
 mod html;
+pub mod load;
 mod markdown;
 pub mod plots;
 mod save;
@@ -478,6 +479,13 @@ impl Machine {
 /// `results/schema.json` ships this schema, and a test keeps it current.
 pub fn results_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Report)).expect("a schema serializes to JSON")
+}
+
+/// Returns the JSON Schema of `load` results files, generated from
+/// [`load::LoadReport`]. `results/load-schema.json` ships this schema.
+pub fn load_results_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(load::LoadReport))
+        .expect("a schema serializes to JSON")
 }
 
 /// Formats nanoseconds with a unit: `850 ns`, `1.62 µs`, `3.1 ms`.
