@@ -85,11 +85,11 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Check that a run's verify p50 agrees with an isolated measurement of each strategy
     Calibrate(calibrate::CalibrateArgs),
-    /// Send verify calls from concurrent workers for a fixed wall time and print throughput and latency
+    /// Send verify calls from concurrent workers for a fixed wall time, then print and save throughput and latency
     Load(crate::load::LoadArgs),
 }
 
-/// What `bench` writes to stdout.
+/// What `bench`, `sweep` and `load` write to stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A table for the terminal, with a legend
