@@ -85,11 +85,11 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Check that a run's verify p50 agrees with an isolated measurement of each strategy
     Calibrate(calibrate::CalibrateArgs),
-    /// Send verify calls from concurrent workers for a fixed wall time and print throughput and latency
+    /// Send verify calls from concurrent workers for a fixed wall time, then print and save throughput and latency
     Load(crate::load::LoadArgs),
 }
 
-/// What `bench` writes to stdout.
+/// What `bench`, `sweep` and `load` write to stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A table for the terminal, with a legend
@@ -240,7 +240,7 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     })
 }
 
-fn print_stdout(text: &str) {
+pub(crate) fn print_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`authcmp list | head`) is not an error worth reporting.
     let _ = stdout

@@ -19,18 +19,26 @@
 //! figure, from the moment the call was made, is shown beside it. Without
 //! `--rate` each worker sends the next request when the last one returns
 //! (closed loop), and both figures are the same.
+//!
+//! Workers check for Ctrl-C before each request, so the timed phase in
+//! progress stops within a request (or 50 ms of an open-loop wait). Its
+//! partial measurement is dropped, and the strategies and levels that
+//! finished are printed and saved under `results/` as after a full run.
 
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 use hdrhistogram::Histogram;
 
-use crate::cli::{parse_duration, select_strategies, AppError};
+use crate::cli::{parse_duration, print_stdout, select_strategies, AppError, Format};
 use crate::cookie::{CookieJar, Holder};
+use crate::interrupt;
+use crate::report;
+use crate::report::load::{self, LoadMode, LoadReport, LoadSettings};
 use crate::scenario;
 use crate::store::{Profile, StoreError, StoreUrl};
 use crate::strategy::Setup;
@@ -73,6 +81,23 @@ pub struct LoadArgs {
     /// Users signed in before the timed phase, shared out among the workers
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub users: u64,
+
+    /// Folder that receives results/<scenario>/<UTC time>-load.{json,md}
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub results_dir: PathBuf,
+
+    /// Print the table without writing anything under the results folder
+    #[arg(long)]
+    pub no_save: bool,
+
+    /// Output format on stdout
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Print no progress line and no "saved" line on stderr; errors still
+    /// print
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Longest timed phase accepted, so that a load run always ends by itself.
@@ -82,6 +107,8 @@ const MAX_DURATION: Duration = Duration::from_secs(600);
 #[derive(Debug)]
 pub struct LoadResult {
     pub label: String,
+    /// Strategy kind name, such as `authjs-database`.
+    pub strategy: String,
     pub store: String,
     pub workers: usize,
     pub requests: u64,
@@ -96,10 +123,12 @@ pub struct LoadResult {
 }
 
 impl LoadResult {
+    /// Returns requests per second of the timed phase.
     pub fn throughput(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 
+    /// Returns store operations per second of the timed phase.
     pub fn store_ops_per_second(&self) -> f64 {
         self.store_ops as f64 / self.elapsed.as_secs_f64()
     }
@@ -107,6 +136,8 @@ impl LoadResult {
 
 /// Measurements of one worker.
 struct WorkerResult {
+    /// Whether Ctrl-C stopped the worker before the end of the timed phase.
+    interrupted: bool,
     requests: u64,
     errors: u64,
     store_ops: u64,
@@ -118,8 +149,69 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid histogram bounds")
 }
 
-/// Runs `authcmp load`.
+/// Runs `authcmp load`: each concurrency level in turn, every strategy
+/// at each level, then prints and saves the results that finished.
 pub fn run(args: &LoadArgs) -> Result<ExitCode, AppError> {
+    check_args(args)?;
+    let store = match &args.store {
+        Some(url) => {
+            Some(StoreUrl::parse(url).map_err(|m| AppError::Usage(format!("--store: {m}")))?)
+        }
+        None => None,
+    };
+    let scenario = scenario::load(&args.scenario)?;
+    let mut setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
+    for setup in &mut setups {
+        setup.store = setup.store.clone().with_timeout(args.store_timeout);
+    }
+    if !args.no_save {
+        report::check_writable(&args.results_dir).map_err(|e| {
+            AppError::Runtime(format!(
+                "results folder {} is not writable: {e}; pass --results-dir DIR or --no-save",
+                args.results_dir.display()
+            ))
+        })?;
+    }
+    interrupt::install().map_err(AppError::Runtime)?;
+    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let wall = Instant::now();
+    let (results, stop) = run_levels(&setups, args);
+    let settings = settings(args, store.as_ref());
+    let report = LoadReport::new(
+        &scenario,
+        settings,
+        &results,
+        started_at,
+        wall.elapsed(),
+        stop.is_none(),
+    );
+    if let (Some(stop), true) = (&stop, report.results.is_empty()) {
+        return Err(stop_error(stop, &report, None));
+    }
+    print_stdout(&render(&report, args.format));
+    let saved = if args.no_save {
+        None
+    } else {
+        let path = load::save(&report, &args.results_dir).map_err(|e| {
+            AppError::Runtime(format!(
+                "cannot save results under {}: {e}",
+                args.results_dir.display()
+            ))
+        })?;
+        Some(path)
+    };
+    // A run that stopped early names its files in the error line instead.
+    if let Some(stop) = &stop {
+        return Err(stop_error(stop, &report, saved.as_deref()));
+    }
+    if let (Some(path), false) = (&saved, args.quiet) {
+        eprintln!("saved {}", report::describe_saved(path, &load::LOAD_FILES));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks the options that clap cannot check alone.
+fn check_args(args: &LoadArgs) -> Result<(), AppError> {
     if args.duration.is_zero() || args.duration > MAX_DURATION {
         return Err(AppError::Usage(format!(
             "--duration {} is out of range; use a value from 1s to 10m",
@@ -136,32 +228,154 @@ pub fn run(args: &LoadArgs) -> Result<ExitCode, AppError> {
             "--rate must be a positive number of requests per second".to_string(),
         ));
     }
-    let store = match &args.store {
-        Some(url) => {
-            Some(StoreUrl::parse(url).map_err(|m| AppError::Usage(format!("--store: {m}")))?)
-        }
-        None => None,
-    };
-    let scenario = scenario::load(&args.scenario)?;
-    let mut setups = select_strategies(&scenario, &args.strategies, store.as_ref())?;
-    for setup in &mut setups {
-        setup.store = setup.store.clone().with_timeout(args.store_timeout);
-    }
-    let mut results = Vec::new();
-    for &workers in &args.concurrency {
-        for setup in &setups {
-            let result = run_one(setup, workers, args)
-                .map_err(|e| AppError::Runtime(format!("strategy {}: {e}", setup.label)))?;
-            results.push(result);
-        }
-    }
-    let mut stdout = std::io::stdout().lock();
-    let _ = std::io::Write::write_all(&mut stdout, render(&results, args).as_bytes());
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
-/// Loads one strategy with `workers` concurrent workers.
-pub fn run_one(setup: &Setup, workers: usize, args: &LoadArgs) -> Result<LoadResult, StoreError> {
+/// The reason a load run ended before every strategy ran at every level.
+enum Stop {
+    /// Ctrl-C stopped `label` at `workers` workers, so its partial
+    /// measurement is dropped.
+    Interrupted { label: String, workers: usize },
+    /// The store of `label` failed at `workers` workers.
+    Failed {
+        label: String,
+        workers: usize,
+        error: StoreError,
+    },
+}
+
+/// Runs every strategy at every concurrency level, stopping at Ctrl-C or
+/// the first store error. Returns the results that finished and, when the
+/// run ended early, why.
+fn run_levels(setups: &[Setup], args: &LoadArgs) -> (Vec<LoadResult>, Option<Stop>) {
+    let mut results = Vec::new();
+    for &workers in &args.concurrency {
+        for setup in setups {
+            let interrupted = Stop::Interrupted {
+                label: setup.label.clone(),
+                workers,
+            };
+            if interrupt::requested() {
+                return (results, Some(interrupted));
+            }
+            match run_one(setup, workers, args) {
+                Ok(Some(result)) => {
+                    report_finished(&result, args.quiet);
+                    results.push(result);
+                }
+                Ok(None) => return (results, Some(interrupted)),
+                Err(error) => {
+                    let failed = Stop::Failed {
+                        label: setup.label.clone(),
+                        workers,
+                        error,
+                    };
+                    return (results, Some(failed));
+                }
+            }
+        }
+    }
+    (results, None)
+}
+
+/// Prints a line on stderr for each finished timed phase when stderr is
+/// not a terminal, such as a CI log, which gets no progress line.
+fn report_finished(result: &LoadResult, quiet: bool) {
+    if quiet || std::io::stderr().is_terminal() {
+        return;
+    }
+    eprintln!(
+        "finished {} with {}: {} requests in {:.2} s",
+        result.label,
+        worker_count(result.workers),
+        result.requests,
+        result.elapsed.as_secs_f64()
+    );
+}
+
+/// Counts workers in words: `1 worker`, `2 workers`.
+fn worker_count(workers: usize) -> String {
+    if workers == 1 {
+        "1 worker".to_string()
+    } else {
+        format!("{workers} workers")
+    }
+}
+
+/// Records the command-line settings of the run, the store without its
+/// password.
+fn settings(args: &LoadArgs, store: Option<&StoreUrl>) -> LoadSettings {
+    LoadSettings {
+        concurrency: args.concurrency.clone(),
+        mode: if args.rate.is_some() {
+            LoadMode::Open
+        } else {
+            LoadMode::Closed
+        },
+        rate_per_second: args.rate,
+        duration_ms: args.duration.as_millis() as u64,
+        users: args.users,
+        store: store.map(ToString::to_string),
+        store_timeout_ms: args.store_timeout.as_millis() as u64,
+        strategies: args.strategies.clone(),
+    }
+}
+
+/// Builds the one error line of a run that stopped early, saying what was
+/// dropped and where the finished results are.
+fn stop_error(stop: &Stop, report: &LoadReport, saved: Option<&Path>) -> AppError {
+    let finished = report.results.len();
+    let rows = if finished == 1 {
+        "the 1 finished row is".to_string()
+    } else {
+        format!("the {finished} finished rows are")
+    };
+    let kept_rows = match saved {
+        _ if finished == 0 => {
+            "no strategy had finished, so nothing was printed or saved".to_string()
+        }
+        Some(path) => format!(
+            "{rows} printed and saved in {}",
+            report::describe_saved(path, &load::LOAD_FILES)
+        ),
+        // Without a path, --no-save was given.
+        None => format!("{rows} printed and not saved (--no-save)"),
+    };
+    match stop {
+        Stop::Interrupted { label, workers } => AppError::Interrupted(format!(
+            "interrupted: strategy {label} with {} stopped before the end of its timed phase \
+             and was not kept; {kept_rows}",
+            worker_count(*workers)
+        )),
+        Stop::Failed {
+            label,
+            workers,
+            error,
+        } => AppError::Runtime(format!(
+            "strategy {label} with {}: {error}; {kept_rows}",
+            worker_count(*workers)
+        )),
+    }
+}
+
+/// Renders the report in the `--format` format.
+fn render(report: &LoadReport, format: Format) -> String {
+    match format {
+        Format::Table => load::render_table(report),
+        Format::Markdown => load::render_markdown(report),
+        Format::Json => load::render_json(report),
+        Format::Csv => load::render_csv(report),
+    }
+}
+
+/// Loads one strategy with `workers` concurrent workers. Returns `None`
+/// when Ctrl-C stopped the sign-ins or the timed phase before its end, so
+/// that a partial measurement is never reported.
+pub fn run_one(
+    setup: &Setup,
+    workers: usize,
+    args: &LoadArgs,
+) -> Result<Option<LoadResult>, StoreError> {
     // Opening empties the shared store; the workers then attach to it.
     let primary = setup.store.open(&setup.label)?;
     let store_name = primary.describe();
@@ -187,9 +401,14 @@ pub fn run_one(setup: &Setup, workers: usize, args: &LoadArgs) -> Result<LoadRes
     }
     barrier.wait();
     let started = Instant::now();
-    let progress = show_progress(&setup.label, workers, &done, args.duration);
+    let progress = if args.quiet {
+        None
+    } else {
+        show_progress(&setup.label, workers, &done, args.duration)
+    };
     let mut result = LoadResult {
         label: setup.label.clone(),
+        strategy: setup.options.kind_name().to_string(),
         store: store_name,
         workers,
         requests: 0,
@@ -200,9 +419,11 @@ pub fn run_one(setup: &Setup, workers: usize, args: &LoadArgs) -> Result<LoadRes
         uncorrected: histogram(),
     };
     let mut first_error = None;
+    let mut interrupted = false;
     for handle in handles {
         match handle.join().expect("load workers do not panic") {
             Ok(worker) => {
+                interrupted |= worker.interrupted;
                 result.requests += worker.requests;
                 result.errors += worker.errors;
                 result.store_ops += worker.store_ops;
@@ -225,7 +446,8 @@ pub fn run_one(setup: &Setup, workers: usize, args: &LoadArgs) -> Result<LoadRes
     drop(primary);
     match first_error {
         Some(e) => Err(e),
-        None => Ok(result),
+        None if interrupted => Ok(None),
+        None => Ok(Some(result)),
     }
 }
 
@@ -239,7 +461,7 @@ struct Plan {
 }
 
 /// Signs in the worker's users, waits for every worker, then sends verify
-/// calls until the duration has passed.
+/// calls until the duration has passed or Ctrl-C is pressed.
 fn run_worker(
     setup: &Setup,
     plan: &Plan,
@@ -256,6 +478,7 @@ fn run_worker(
     barrier.wait();
     let (mut strategy, mut jars) = prepared?;
     let mut result = WorkerResult {
+        interrupted: false,
         requests: 0,
         errors: 0,
         store_ops: 0,
@@ -263,6 +486,10 @@ fn run_worker(
         uncorrected: histogram(),
     };
     if failed.load(Ordering::Relaxed) || jars.is_empty() {
+        return Ok(result);
+    }
+    if interrupt::requested() {
+        result.interrupted = true;
         return Ok(result);
     }
     // Worker w sends requests w, w + N, w + 2N, ... of the overall schedule.
@@ -284,9 +511,9 @@ fn run_worker(
         if scheduled >= end {
             break;
         }
-        let now = Instant::now();
-        if scheduled > now {
-            std::thread::sleep(scheduled - now);
+        if !sleep_until(scheduled) {
+            result.interrupted = true;
+            break;
         }
         let user = next;
         next = (next + 1) % jars.len();
@@ -317,6 +544,25 @@ fn run_worker(
     Ok(result)
 }
 
+/// Longest sleep between two checks for Ctrl-C while an open-loop worker
+/// waits for a request's scheduled start.
+const INTERRUPT_POLL: Duration = Duration::from_millis(50);
+
+/// Sleeps until `deadline`, waking to check for Ctrl-C. Returns false when
+/// Ctrl-C was pressed, at once or during the sleep.
+fn sleep_until(deadline: Instant) -> bool {
+    loop {
+        if interrupt::requested() {
+            return false;
+        }
+        let now = Instant::now();
+        if deadline <= now {
+            return true;
+        }
+        std::thread::sleep((deadline - now).min(INTERRUPT_POLL));
+    }
+}
+
 type Prepared = (Box<dyn crate::strategy::Strategy>, Vec<CookieJar>);
 
 /// Builds the worker's strategy on the shared store and signs in users
@@ -329,7 +575,8 @@ fn prepare_worker(setup: &Setup, plan: &Plan) -> Result<Prepared, StoreError> {
     let mut strategy = setup.build_on(store);
     let mut jars = Vec::new();
     let mut user = plan.worker as u64 + 1;
-    while user <= plan.users {
+    // Ctrl-C ends the sign-ins early; the caller drops the phase.
+    while user <= plan.users && !interrupt::requested() {
         let profile = Profile::generated(user, 0, 0);
         strategy.store().seed_user(&profile)?;
         let mut jar = CookieJar::new(Holder::Browser);
@@ -390,77 +637,4 @@ fn show_progress(
         })
     };
     Some(Progress { stop, thread })
-}
-
-fn micros(histogram: &Histogram<u64>, quantile: f64) -> String {
-    if histogram.is_empty() {
-        return "-".to_string();
-    }
-    let ns = if quantile >= 1.0 {
-        histogram.max()
-    } else {
-        histogram.value_at_quantile(quantile)
-    };
-    let us = ns as f64 / 1_000.0;
-    if us >= 100.0 {
-        format!("{us:.0}")
-    } else {
-        format!("{us:.1}")
-    }
-}
-
-/// Renders the load table with its legend.
-pub fn render(results: &[LoadResult], args: &LoadArgs) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
-            "strategy",
-            "store",
-            "workers",
-            "req/s",
-            "p50 µs",
-            "p99 µs",
-            "p99.9 µs",
-            "max µs",
-            "store ops/s",
-            "errors",
-        ]);
-    for r in results {
-        let pair = |q| {
-            format!(
-                "{} ({})",
-                micros(&r.corrected, q),
-                micros(&r.uncorrected, q)
-            )
-        };
-        table.add_row(vec![
-            r.label.clone(),
-            r.store.clone(),
-            r.workers.to_string(),
-            format!("{:.0}", r.throughput()),
-            pair(0.5),
-            pair(0.99),
-            pair(0.999),
-            pair(1.0),
-            format!("{:.0}", r.store_ops_per_second()),
-            r.errors.to_string(),
-        ]);
-    }
-    for column in table.column_iter_mut().skip(2) {
-        column.set_cell_alignment(CellAlignment::Right);
-    }
-    let mode = match args.rate {
-        Some(rate) => format!("open loop at {rate} requests/s"),
-        None => "closed loop".to_string(),
-    };
-    format!(
-        "load: {} users signed in, {} per level, {mode}\n{table}\n\
-         latency: corrected, from each request's scheduled start (uncorrected, from the call).\n\
-         In a closed loop both are the same. errors: store errors and rejected credentials.\n\
-         store ops/s: store operations of all workers over the timed phase.\n",
-        args.users,
-        humantime::format_duration(args.duration)
-    )
 }

@@ -7,6 +7,7 @@
 mod csv;
 pub mod histogram;
 mod html;
+pub mod load;
 mod markdown;
 pub mod plots;
 mod save;
@@ -50,12 +51,34 @@ pub struct Tool {
     pub version: String,
 }
 
+impl Tool {
+    /// Names this build of authcmp.
+    pub fn current() -> Tool {
+        Tool {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioInfo {
     pub name: String,
     pub description: String,
     pub path: String,
     pub sha256: String,
+}
+
+impl ScenarioInfo {
+    /// Identifies the scenario file that `scenario` was read from.
+    pub fn of(scenario: &Scenario) -> ScenarioInfo {
+        ScenarioInfo {
+            name: scenario.name.clone(),
+            description: scenario.description.clone(),
+            path: scenario.source.path.clone(),
+            sha256: scenario.source.sha256.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -187,7 +210,8 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    fn of(h: &hdrhistogram::Histogram<u64>) -> Self {
+    /// Summarises a latency histogram in nanoseconds.
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Self {
         Percentiles {
             count: h.len(),
             p50_ns: h.value_at_quantile(0.50),
@@ -299,16 +323,8 @@ impl Report {
             .map(|lane| figures(lane, span_s))
             .collect();
         Report {
-            tool: Tool {
-                name: env!("CARGO_PKG_NAME").to_string(),
-                version: env!("CARGO_PKG_VERSION").to_string(),
-            },
-            scenario: ScenarioInfo {
-                name: scenario.name.clone(),
-                description: scenario.description.clone(),
-                path: scenario.source.path.clone(),
-                sha256: scenario.source.sha256.clone(),
-            },
+            tool: Tool::current(),
+            scenario: ScenarioInfo::of(scenario),
             seed,
             run: RunInfo {
                 started_at,
@@ -463,6 +479,13 @@ impl Machine {
 /// `results/schema.json` ships this schema, and a test keeps it current.
 pub fn results_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Report)).expect("a schema serializes to JSON")
+}
+
+/// Returns the JSON Schema of `load` results files, generated from
+/// [`load::LoadReport`]. `results/load-schema.json` ships this schema.
+pub fn load_results_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(load::LoadReport))
+        .expect("a schema serializes to JSON")
 }
 
 /// Formats nanoseconds with a unit: `850 ns`, `1.62 µs`, `3.1 ms`.

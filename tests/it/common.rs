@@ -61,15 +61,31 @@ pub fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     found
 }
 
-/// Checks every `.json` file under `dir` against `results/schema.json`.
-pub fn assert_results_valid(dir: &Path) {
-    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/schema.json");
+/// Builds a validator from a schema file shipped in `results/`.
+fn shipped_validator(name: &str) -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("results")
+        .join(name);
     let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the shipped schema is valid");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("the shipped results/{name} is not a valid schema: {e}"))
+}
+
+/// Checks every `.json` file under `dir` against its shipped schema:
+/// `results/load-schema.json` for the `-load.json` files of `authcmp
+/// load`, `results/schema.json` for the others.
+pub fn assert_results_valid(dir: &Path) {
+    let run_validator = shipped_validator("schema.json");
+    let load_validator = shipped_validator("load-schema.json");
     let files = files_ending(dir, ".json");
     assert!(!files.is_empty(), "no results JSON under {}", dir.display());
     for file in files {
+        let (validator, schema) = if file.to_string_lossy().ends_with("-load.json") {
+            (&load_validator, "load-schema.json")
+        } else {
+            (&run_validator, "schema.json")
+        };
         let instance: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let errors: Vec<String> = validator
@@ -78,7 +94,7 @@ pub fn assert_results_valid(dir: &Path) {
             .collect();
         assert!(
             errors.is_empty(),
-            "{} does not match the schema: {errors:#?}",
+            "{} does not match results/{schema}: {errors:#?}",
             file.display()
         );
     }

@@ -4,19 +4,35 @@ use std::path::Path;
 
 use crate::common::{self, assert_results_valid, authcmp};
 
-#[test]
-fn schema_file_is_current() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/schema.json");
-    let generated =
-        serde_json::to_string_pretty(&authcmp::report::results_schema()).unwrap() + "\n";
+/// Compares `results/<name>` with the schema generated from its type, after
+/// rewriting the file when AUTHCMP_UPDATE_SCHEMA is set.
+fn assert_schema_current(name: &str, schema: serde_json::Value, type_name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("results")
+        .join(name);
+    let generated = serde_json::to_string_pretty(&schema).unwrap() + "\n";
     if std::env::var_os("AUTHCMP_UPDATE_SCHEMA").is_some() {
         std::fs::write(&path, &generated).unwrap();
     }
     let shipped = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         shipped == generated,
-        "results/schema.json is out of date with the Report type; \
+        "results/{name} is out of date with the {type_name} type; \
          regenerate it with `AUTHCMP_UPDATE_SCHEMA=1 cargo test --test it scaffold::`"
+    );
+}
+
+#[test]
+fn schema_file_is_current() {
+    assert_schema_current("schema.json", authcmp::report::results_schema(), "Report");
+}
+
+#[test]
+fn load_schema_file_is_current() {
+    assert_schema_current(
+        "load-schema.json",
+        authcmp::report::load_results_schema(),
+        "LoadReport",
     );
 }
 
