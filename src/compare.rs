@@ -103,10 +103,19 @@ pub fn load(path: &Path) -> Result<Report, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read results file {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{} is not an authcmp results file ({e}); pass a .json file that `authcmp bench` saved",
-            path.display()
-        )
+        let value: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+        let saved_by = |key: &str| value.as_ref().is_some_and(|v| v.get(key).is_some());
+        if saved_by("settings") && saved_by("results") {
+            format!(
+                "{} holds the results of `authcmp load`, which compare does not read; pass a .json file that `authcmp bench` saved",
+                path.display()
+            )
+        } else {
+            format!(
+                "{} is not an authcmp results file ({e}); pass a .json file that `authcmp bench` saved",
+                path.display()
+            )
+        }
     })
 }
 

@@ -166,6 +166,17 @@ fn invalid_results_file_exits_2() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let load = dir.path().join("run-load.json");
+    std::fs::write(&load, "{\"settings\": {}, \"results\": []}").unwrap();
+    let message = compare::load(&load).unwrap_err();
+    assert!(
+        message.ends_with(
+            "run-load.json holds the results of `authcmp load`, which compare does not read; \
+             pass a .json file that `authcmp bench` saved"
+        ),
+        "{message}"
+    );
 }
 
 #[test]
