@@ -1,13 +1,23 @@
 //! The replay engine: one event stream, fed to every strategy in turn.
 //!
-//! Each event goes to every strategy before the next event is generated,
-//! so machine drift during a run spreads evenly over the strategies. Each
-//! strategy has its own clients (cookie jars) and trackers, because the
-//! same request can be accepted by one strategy and rejected by another.
+//! The engine generates a block of [`BLOCK`] events, feeds the whole block
+//! to the first strategy, then to the next, and so on, before it generates
+//! the next block. A block takes tens of milliseconds of wall time per
+//! strategy, so machine drift during a run still spreads evenly over the
+//! strategies, while each strategy verifies a long run of requests with
+//! its own code and data in the CPU caches. Fed one event at a time, a
+//! strategy's verify p50 depended on the others in the run: `jwt` measured
+//! 1.13-1.23x higher in `default.toml` with all seven strategies than with
+//! two, and with blocks of 4,096 events 0.98-1.02x.
+//!
+//! Each strategy has its own clients (cookie jars) and trackers, because
+//! the same request can be accepted by one strategy and rejected by
+//! another.
 
 use quanta::Clock;
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -105,22 +115,25 @@ struct Lane {
     users: FxHashMap<u64, Vec<Option<Client>>>,
 }
 
+/// Events generated, and buffered, before any strategy sees them.
+pub const BLOCK: usize = 4096;
+
 /// Current profile of each active user, shared by lanes and built once
 /// per user rather than once per event.
 struct Profiles {
-    active: FxHashMap<u64, (u32, Profile)>,
+    active: FxHashMap<u64, (u32, Rc<Profile>)>,
     /// Name padding of each cohort.
     padding: Vec<usize>,
 }
 
 impl Profiles {
-    fn current(&mut self, user: u64, cohort: usize) -> &Profile {
+    fn current(&mut self, user: u64, cohort: usize) -> Rc<Profile> {
         let padding = self.padding[cohort];
-        &self
-            .active
+        self.active
             .entry(user)
-            .or_insert_with(|| (0, Profile::generated(user, 0, padding)))
+            .or_insert_with(|| (0, Rc::new(Profile::generated(user, 0, padding))))
             .1
+            .clone()
     }
 
     fn change(&mut self, user: u64, cohort: usize) {
@@ -128,9 +141,9 @@ impl Profiles {
         let entry = self
             .active
             .entry(user)
-            .or_insert_with(|| (0, Profile::generated(user, 0, padding)));
+            .or_insert_with(|| (0, Rc::new(Profile::generated(user, 0, padding))));
         entry.0 += 1;
-        entry.1 = Profile::generated(user, entry.0, padding);
+        entry.1 = Rc::new(Profile::generated(user, entry.0, padding));
     }
 }
 
@@ -183,32 +196,45 @@ pub fn run_until(
     };
     let mut workload = Workload::new(scenario, seed);
     let (mut events, mut requests, mut span, mut peak) = (0u64, 0u64, 0, 0);
-    while let Some(event) = workload.next() {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(None);
+    let mut block: Vec<(Event, Option<Rc<Profile>>)> = Vec::with_capacity(BLOCK);
+    loop {
+        block.clear();
+        while block.len() < BLOCK {
+            let Some(event) = workload.next() else {
+                break;
+            };
+            events += 1;
+            span = event.at;
+            peak = peak.max(workload.active_users());
+            if matches!(event.action, Action::Request { .. } | Action::Replay { .. }) {
+                requests += 1;
+            }
+            if let Action::UpdateProfile { .. } = event.action {
+                profiles.change(event.user, event.cohort);
+            }
+            let profile = match event.action {
+                Action::Revoke { .. } => None,
+                _ => Some(profiles.current(event.user, event.cohort)),
+            };
+            if let Action::Finish = event.action {
+                profiles.active.remove(&event.user);
+            }
+            block.push((event, profile));
         }
-        events += 1;
-        span = event.at;
-        peak = peak.max(workload.active_users());
-        if matches!(event.action, Action::Request { .. } | Action::Replay { .. }) {
-            requests += 1;
+        if block.is_empty() {
+            break;
         }
-        if let Action::UpdateProfile { .. } = event.action {
-            profiles.change(event.user, event.cohort);
-        }
-        let profile = match event.action {
-            Action::Revoke { .. } => None,
-            _ => Some(profiles.current(event.user, event.cohort)),
-        };
         for lane in &mut lanes {
-            lane.apply(scenario, &event, profile)
-                .map_err(|source| EngineError {
-                    label: lane.setup.label.clone(),
-                    source,
-                })?;
-        }
-        if let Action::Finish = event.action {
-            profiles.active.remove(&event.user);
+            for (event, profile) in &block {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(None);
+                }
+                lane.apply(scenario, event, profile.as_deref())
+                    .map_err(|source| EngineError {
+                        label: lane.setup.label.clone(),
+                        source,
+                    })?;
+            }
         }
         progress(events);
     }
