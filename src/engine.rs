@@ -4,8 +4,8 @@
 //! to the first strategy, then to the next, and so on, before it generates
 //! the next block. A block takes tens of milliseconds of wall time per
 //! strategy, so machine drift during a run still spreads evenly over the
-//! strategies, while each strategy verifies a long run of requests with
-//! its own code and data in the CPU caches. Fed one event at a time, a
+//! strategies. Each strategy meanwhile verifies a long run of requests
+//! with its own code and data in the CPU caches. Fed one event at a time, a
 //! strategy's verify p50 depended on the others in the run: `jwt` measured
 //! 1.13-1.23x higher in `default.toml` with all seven strategies than with
 //! two, and with blocks of 4,096 events 0.98-1.02x.
@@ -115,7 +115,7 @@ struct Lane {
     users: FxHashMap<u64, Vec<Option<Client>>>,
 }
 
-/// Events generated, and buffered, before any strategy sees them.
+/// Events generated and buffered before the first strategy replays them.
 pub const BLOCK: usize = 4096;
 
 /// Current profile of each active user, shared by lanes and built once
