@@ -17,12 +17,14 @@ pub fn redact_url(url: &str) -> String {
     };
     let authority_start = scheme_end + 3;
     let rest = &url[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_len];
     let mut out = url[..authority_start].to_string();
-    match authority.rfind('@') {
+    // The user info ends at the last `@`, not at the first `/`, `?` or
+    // `#`: a password typed with those characters unencoded still counts
+    // as password. An `@` later in the URL masks more than needed, never
+    // less.
+    let after_user = match rest.rfind('@') {
         Some(at) => {
-            let user_info = &authority[..at];
+            let user_info = &rest[..at];
             match user_info.find(':') {
                 Some(colon) => {
                     out.push_str(&user_info[..colon]);
@@ -32,11 +34,11 @@ pub fn redact_url(url: &str) -> String {
                 None if url.starts_with("redis") && !user_info.is_empty() => out.push_str("***"),
                 None => out.push_str(user_info),
             }
-            out.push_str(&authority[at..]);
+            &rest[at..]
         }
-        None => out.push_str(authority),
-    }
-    out.push_str(&redact_query(&rest[authority_len..]));
+        None => rest,
+    };
+    out.push_str(&redact_query(after_user));
     out
 }
 
@@ -68,6 +70,20 @@ impl std::fmt::Debug for RemoteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacts_password_with_unencoded_delimiters() {
+        for (url, shown) in [
+            ("postgres://u:sec/ret@127.0.0.1:5432/db", "postgres://u:***@127.0.0.1:5432/db"),
+            ("postgres://u:sec#ret@127.0.0.1:1/db", "postgres://u:***@127.0.0.1:1/db"),
+            ("postgres://u:sec?ret@127.0.0.1:1/db", "postgres://u:***@127.0.0.1:1/db"),
+            ("redis://:se/c#ret@127.0.0.1:6379", "redis://:***@127.0.0.1:6379"),
+            ("redis://se/c@127.0.0.1:6379", "redis://***@127.0.0.1:6379"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+            assert!(!redact_url(url).contains("ret"), "{url}");
+        }
+    }
 
     #[test]
     fn redacts_user_password() {
