@@ -444,6 +444,15 @@ pub fn run_one(
         progress.finish();
     }
     drop(primary);
+    if let (Some(rate), None, false) = (args.rate, &first_error, interrupted) {
+        let scheduled = (rate * args.duration.as_secs_f64()).floor() as u64;
+        if result.requests.saturating_add(result.requests / 100) < scheduled {
+            eprintln!(
+                "warning: {} with {workers} workers sent {} of the {scheduled} requests that --rate {rate} scheduled within --duration; the rest fell behind and are not counted, so lower --rate",
+                setup.label, result.requests
+            );
+        }
+    }
     match first_error {
         Some(e) => Err(e),
         None if interrupted => Ok(None),
@@ -508,7 +517,12 @@ fn run_worker(
             Some(interval) => started + offset + interval * sequence,
             None => Instant::now(),
         };
-        if scheduled >= end {
+        // The phase ends at its duration even when an open loop fell
+        // behind its schedule; `run_one` reports the requests not sent.
+        if scheduled >= end || Instant::now() >= end {
+            break;
+        }
+        if failed.load(Ordering::Relaxed) {
             break;
         }
         if !sleep_until(scheduled) {
@@ -529,7 +543,12 @@ fn run_worker(
                 }
                 jar.apply(&verification.set_cookies, virtual_now);
             }
-            Err(_) => result.errors += 1,
+            Err(e) => {
+                // A store that fails mid-phase ends the phase for every
+                // worker: its figures would count failures as throughput.
+                failed.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
         }
         result.requests += 1;
         let corrected = finished

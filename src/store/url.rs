@@ -74,10 +74,22 @@ mod tests {
     #[test]
     fn redacts_password_with_unencoded_delimiters() {
         for (url, shown) in [
-            ("postgres://u:sec/ret@127.0.0.1:5432/db", "postgres://u:***@127.0.0.1:5432/db"),
-            ("postgres://u:sec#ret@127.0.0.1:1/db", "postgres://u:***@127.0.0.1:1/db"),
-            ("postgres://u:sec?ret@127.0.0.1:1/db", "postgres://u:***@127.0.0.1:1/db"),
-            ("redis://:se/c#ret@127.0.0.1:6379", "redis://:***@127.0.0.1:6379"),
+            (
+                "postgres://u:sec/ret@127.0.0.1:5432/db",
+                "postgres://u:***@127.0.0.1:5432/db",
+            ),
+            (
+                "postgres://u:sec#ret@127.0.0.1:1/db",
+                "postgres://u:***@127.0.0.1:1/db",
+            ),
+            (
+                "postgres://u:sec?ret@127.0.0.1:1/db",
+                "postgres://u:***@127.0.0.1:1/db",
+            ),
+            (
+                "redis://:se/c#ret@127.0.0.1:6379",
+                "redis://:***@127.0.0.1:6379",
+            ),
             ("redis://se/c@127.0.0.1:6379", "redis://***@127.0.0.1:6379"),
         ] {
             assert_eq!(redact_url(url), shown);

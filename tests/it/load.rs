@@ -353,3 +353,27 @@ fn sigint_keeps_finished_level_and_exits_130() {
         "{markdown}"
     );
 }
+
+#[test]
+fn rate_beyond_capacity_ends_at_duration_and_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = authcmp(dir.path())
+        .args(["load", "--no-save", "--strategy", "jwt", "--users", "4"])
+        .args(["--duration", "1s", "--rate", "1e9"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let warning = stderr
+        .lines()
+        .find(|l| l.starts_with("warning: jwt with 1 workers sent "))
+        .unwrap_or_else(|| panic!("no warning in {stderr}"));
+    assert!(
+        warning.ends_with(
+            "of the 1000000000 requests that --rate 1000000000 scheduled within --duration; \
+             the rest fell behind and are not counted, so lower --rate"
+        ),
+        "{warning}"
+    );
+}
