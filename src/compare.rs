@@ -128,9 +128,10 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
         && old.run.users == new.run.users
         && old.run.events == new.run.events
         && old.run.virtual_span_ms == new.run.virtual_span_ms;
+    let same_scenario = old.scenario.name == new.scenario.name;
     if !same_inputs {
         comparison.notes.push(format!(
-            "note: the runs replay different workloads ({} seed {}, {} users, {} events vs {} seed {}, {} users, {} events), so changes in virtual-clock figures are shown but not judged",
+            "note: the runs replay different workloads ({} seed {}, {} users, {} events vs {} seed {}, {} users, {} events), so changes in virtual-clock figures are shown but not judged{}",
             old.scenario.name,
             old.seed,
             old.run.users,
@@ -138,7 +139,12 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
             new.scenario.name,
             new.seed,
             new.run.users,
-            new.run.events
+            new.run.events,
+            if same_scenario {
+                ""
+            } else {
+                ", and neither is latency between two scenarios"
+            }
         ));
     }
     for new_figures in &new.strategies {
@@ -148,8 +154,10 @@ pub fn compare(old: &Report, new: &Report) -> Comparison {
                 compare_strategy(old_figures, new_figures, &mut comparison);
                 if !same_inputs {
                     for row in &mut comparison.rows[first..] {
-                        let exact = !row.figure.starts_with("verify ");
-                        if exact && matches!(row.verdict, Verdict::Better | Verdict::Worse) {
+                        // Latency is judged across edits of one scenario,
+                        // but not between two scenarios.
+                        let judged = row.figure.starts_with("verify ") && same_scenario;
+                        if !judged && matches!(row.verdict, Verdict::Better | Verdict::Worse) {
                             row.verdict = Verdict::Differs;
                         }
                     }

@@ -217,3 +217,24 @@ fn other_workload_changes_are_shown_not_judged() {
         Verdict::Differs
     );
 }
+
+#[test]
+fn other_scenario_is_not_judged_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = saved_run(dir.path());
+    let old = compare::load(&run).unwrap();
+    let mut new = old.clone();
+    new.scenario.name = "other".into();
+    new.scenario.sha256 = "0".repeat(64);
+    plant_regression(&mut new);
+    let label = new.strategies[0].label.clone();
+
+    let comparison = compare::compare(&old, &new);
+    assert_eq!(comparison.regressions(), 0, "{:#?}", comparison.rows);
+    assert_eq!(verdict(&comparison, &label, "verify p50"), Verdict::Differs);
+    assert!(
+        comparison.notes[0].ends_with("and neither is latency between two scenarios"),
+        "{:?}",
+        comparison.notes
+    );
+}
