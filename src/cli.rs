@@ -285,12 +285,8 @@ fn bench(args: &BenchArgs) -> Result<ExitCode, AppError> {
         None => None,
     };
     if !args.no_save {
-        report::check_writable(&args.results_dir).map_err(|e| {
-            AppError::Runtime(format!(
-                "results folder {} is not writable: {e}; pass --results-dir DIR or --no-save",
-                args.results_dir.display()
-            ))
-        })?;
+        let names: Vec<&str> = plans.iter().map(|(s, _)| s.name.as_str()).collect();
+        check_results_dir(&args.results_dir, &names)?;
     }
     crate::interrupt::install().map_err(AppError::Runtime)?;
     let mut saved = Vec::new();
@@ -373,6 +369,33 @@ fn print_json_array(reports: &[Report]) {
             &(serde_json::to_string_pretty(reports).expect("reports serialize to JSON") + "\n"),
         );
     }
+}
+
+/// Checks, before a run, that its results can be saved: `dir` is a
+/// writable folder, and each scenario's folder in it is a folder or absent.
+pub fn check_results_dir(dir: &Path, scenarios: &[&str]) -> Result<(), AppError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(AppError::Runtime(format!(
+            "results folder {} is a file, not a folder; pass --results-dir DIR or --no-save",
+            dir.display()
+        )));
+    }
+    report::check_writable(dir).map_err(|e| {
+        AppError::Runtime(format!(
+            "results folder {} is not writable: {e}; pass --results-dir DIR or --no-save",
+            dir.display()
+        ))
+    })?;
+    for name in scenarios {
+        let folder = dir.join(name);
+        if folder.exists() && !folder.is_dir() {
+            return Err(AppError::Runtime(format!(
+                "{} is a file, where the results of scenario {name} go; move it away or pass --results-dir DIR",
+                folder.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks that `--reference` names one of the strategies that will run.

@@ -165,12 +165,7 @@ pub fn run(args: &LoadArgs) -> Result<ExitCode, AppError> {
         setup.store = setup.store.clone().with_timeout(args.store_timeout);
     }
     if !args.no_save {
-        report::check_writable(&args.results_dir).map_err(|e| {
-            AppError::Runtime(format!(
-                "results folder {} is not writable: {e}; pass --results-dir DIR or --no-save",
-                args.results_dir.display()
-            ))
-        })?;
+        crate::cli::check_results_dir(&args.results_dir, &[scenario.name.as_str()])?;
     }
     interrupt::install().map_err(AppError::Runtime)?;
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();

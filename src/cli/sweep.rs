@@ -54,12 +54,7 @@ pub fn run(args: &SweepArgs) -> Result<ExitCode, AppError> {
     let (key, values) = sweep::parse_param(&args.param).map_err(AppError::Usage)?;
     let setups = sweep::plan(&text, &args.strategy, &key, &values).map_err(AppError::Usage)?;
     if !args.no_save {
-        report::check_writable(&args.results_dir).map_err(|e| {
-            AppError::Runtime(format!(
-                "results folder {} is not writable: {e}; pass --results-dir DIR or --no-save",
-                args.results_dir.display()
-            ))
-        })?;
+        crate::cli::check_results_dir(&args.results_dir, &[scenario.name.as_str()])?;
     }
     crate::interrupt::install().map_err(AppError::Runtime)?;
     let report = run_one(&scenario, &setups, args.seed)?;

@@ -297,7 +297,21 @@ fn unwritable_results_dir_fails_before_run() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = write(&dir, "file", "not a folder");
     let stderr = assert_clean_error(&["bench", "logout-replay", "--results-dir", &blocker], 3);
-    assert!(stderr.contains("is not writable"), "{stderr}");
+    assert!(stderr.contains("is a file, not a folder"), "{stderr}");
+
+    // A file where the scenario's folder goes is found before the run too.
+    let results = dir.path().join("results");
+    std::fs::create_dir(&results).unwrap();
+    std::fs::write(results.join("logout-replay"), "not a folder").unwrap();
+    let results = results.to_str().unwrap();
+    let stderr = assert_clean_error(&["bench", "logout-replay", "--results-dir", results], 3);
+    assert!(
+        stderr.ends_with(
+            "logout-replay is a file, where the results of scenario logout-replay go; \
+             move it away or pass --results-dir DIR\n"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]
