@@ -136,7 +136,7 @@ fn verify(args: &VerifyArgs, sources: &mut Sources) -> Result<ExitCode, AppError
         Ok(cookie) => token::verify(&options, &cookie, at).map_err(app_error)?,
         Err(e) => not_utf8_verdict(&options, e.utf8_error()),
     };
-    print_stdout(&render_verdict(&options, &verdict, at));
+    print_stdout(&printable(&render_verdict(&options, &verdict, at)));
     Ok(if verdict.outcome.is_ok() {
         ExitCode::SUCCESS
     } else {
@@ -327,5 +327,32 @@ fn render_details(
     if let Some(claims) = claims {
         let text = serde_json::to_string_pretty(claims).expect("a JSON map serializes");
         let _ = writeln!(out, "{claims_label}:\n{text}");
+    }
+}
+
+/// Escapes control characters other than newlines, such as the terminal
+/// escapes a hostile cookie can carry, before they reach the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            printable("found x\u{1b}]0;pwned\u{7}\nnext"),
+            "found x\\u{1b}]0;pwned\\u{7}\nnext"
+        );
     }
 }

@@ -623,6 +623,13 @@ impl Checker<'_> {
                     "is empty; give a short row name or remove the key".into(),
                 ))
             }
+            Some(l) if l.get_ref().chars().any(char::is_control) || l.get_ref().chars().count() > 64 => {
+                return Err(self.at(
+                    l,
+                    "label",
+                    "must be at most 64 characters without control characters, since it heads a table row and names a chart series; shorten it or remove the control characters".into(),
+                ))
+            }
             Some(l) => l.get_ref().clone(),
             None => name.clone(),
         };

@@ -469,3 +469,16 @@ fn several_scenarios_print_one_json_document_and_one_csv_header() {
     assert!(lines[1].starts_with("small,jwt,jwt,"), "{csv}");
     assert!(lines[2].starts_with("other,jwt,jwt,"), "{csv}");
 }
+
+#[test]
+fn label_with_control_characters_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{SMALL}\n[[strategy]]\nname = \"jwt\"\nlabel = \"a\\u001b[31mb\"\n");
+    let file = write(&dir, "label.toml", &text);
+    let stderr = assert_clean_error(&["validate", &file], 2);
+    assert!(
+        stderr.contains("label.toml:10:9: key `label`: must be at most 64 characters"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}
