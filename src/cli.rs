@@ -223,7 +223,11 @@ pub fn run() -> Result<ExitCode, AppError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
-            crate::scaffold::completions(shell, &mut std::io::stdout().lock());
+            // Generated into memory first: clap_complete panics when the
+            // pipe it writes to closes (`authcmp completions bash | head`).
+            let mut script = Vec::new();
+            crate::scaffold::completions(shell, &mut script);
+            print_stdout(&String::from_utf8_lossy(&script));
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(args) => token::run(&args),

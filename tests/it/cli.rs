@@ -482,3 +482,19 @@ fn label_with_control_characters_is_rejected() {
     );
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
 }
+
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    for args in [&["completions", "bash"][..], &["list"][..]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_authcmp"))
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
