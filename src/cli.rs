@@ -7,7 +7,7 @@
 
 mod calibrate;
 mod progress;
-mod source;
+pub mod source;
 mod sweep;
 mod token;
 

@@ -10,6 +10,27 @@ use std::io::Read;
 
 use super::AppError;
 
+/// Largest value read from a file or standard input. A browser sends at
+/// most a few tens of KiB of cookies, so this leaves room for hostile
+/// tests while a wrong file (a disk image, say) fails at once.
+pub const MAX_VALUE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads at most [`MAX_VALUE_BYTES`] from `reader`, failing beyond that.
+fn read_capped(reader: impl Read, flag: &str, place: &str) -> Result<Vec<u8>, AppError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_VALUE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| AppError::Usage(format!("{flag} {place}: cannot read it: {e}")))?;
+    if bytes.len() as u64 > MAX_VALUE_BYTES {
+        return Err(AppError::Usage(format!(
+            "{flag} {place}: larger than {} MiB, far more than any cookie or secret; pass the right file",
+            MAX_VALUE_BYTES / 1024 / 1024
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Reader of values that records which flag read standard input, so that
 /// a second flag given `-` fails with a clear error.
 #[derive(Debug, Default)]
@@ -30,21 +51,16 @@ impl Sources {
                 )));
             }
             self.stdin_taken_by = Some(flag.to_string());
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .map_err(|e| {
-                    AppError::Usage(format!("{flag} -: cannot read standard input: {e}"))
-                })?;
+            let bytes = read_capped(std::io::stdin().lock(), flag, "- (standard input)")?;
             return Ok(strip_newline(bytes));
         }
         if let Some(path) = arg.strip_prefix('@') {
-            let bytes = std::fs::read(path).map_err(|e| {
+            let file = std::fs::File::open(path).map_err(|e| {
                 AppError::Usage(format!(
                     "{flag} @{path}: cannot read the file: {e}; check the path"
                 ))
             })?;
+            let bytes = read_capped(file, flag, &format!("@{path}"))?;
             return Ok(strip_newline(bytes));
         }
         Ok(arg.as_bytes().to_vec())

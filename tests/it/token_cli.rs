@@ -418,3 +418,32 @@ fn every_strategy_round_trips() {
         );
     }
 }
+
+#[test]
+fn oversized_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.bin");
+    let cap = authcmp::cli::source::MAX_VALUE_BYTES as usize;
+    std::fs::write(&big, vec![b'a'; cap + 1]).unwrap();
+    let arg = format!("@{}", big.display());
+    let stderr = assert_clean_error(&["token", "verify", "jwt", &arg], 2);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: COOKIE {arg}: larger than 16 MiB, far more than any cookie or secret; \
+             pass the right file"
+        )
+    );
+    let output = authcmp()
+        .args(["token", "verify", "jwt", "-"])
+        .write_stdin(vec![b'a'; cap + 1])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+
+    // Exactly the limit is read and judged as a cookie.
+    std::fs::write(&big, vec![b'a'; cap]).unwrap();
+    let (code, stdout, _) = run(&["token", "verify", "jwt", &arg]);
+    assert_eq!(code, 1, "rejected, not refused");
+    assert!(stdout.starts_with("reject: "), "{stdout}");
+}
