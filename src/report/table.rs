@@ -48,6 +48,8 @@ pub(crate) const LEGEND: &[&str] = &[
     "  probes: how far apart the presentations around that rejection were. last",
     "  accept: the latest accept of a revoked cookie, when a node's cache accepted",
     "  it after a rejection.",
+    "state bytes / session: store bytes per live session at the end of the run;",
+    "  0 when no session or denylist entry is live then.",
     "stale accepts: requests accepted with an already revoked credential.",
     "profile staleness: time until each signed-in device sees a profile change.",
     "store ops/s: every store operation of the run over its virtual duration.",

@@ -72,12 +72,23 @@ fn jwt_lifetime_raises_revocation_delay() {
         .map(|s| s.revocation.stale_accepts)
         .collect();
     assert_eq!(stale, [4, 24, 204]);
-    for figures in &result.report.strategies {
-        assert_eq!(sweep::ops_per_thousand(figures), (0.0, 0.0));
+    // The only store operations are the user lookups of sign-ins: one per
+    // user, and one per forced sign-in after a 5m token expired at 6m.
+    let forced: Vec<u64> = result
+        .report
+        .strategies
+        .iter()
+        .map(|s| s.requests.forced_sign_ins)
+        .collect();
+    assert_eq!(forced, [4, 0, 0]);
+    for (figures, forced) in result.report.strategies.iter().zip(forced) {
         assert_eq!(figures.requests.verifies, 760);
+        let reads = (4 + forced) as f64 / 760.0 * 1000.0;
+        assert_eq!(sweep::ops_per_thousand(figures), (reads, 0.0));
     }
-    // No store load anywhere, so the shortest delay dominates the others.
-    assert_eq!(result.sweep.on_pareto_front, [true, false, false]);
+    // 5m pays for its short delay with sign-ins; 1h has 15m's load and a
+    // longer delay, so it is the one off the front.
+    assert_eq!(result.sweep.on_pareto_front, [true, true, false]);
     assert_eq!(result.sweep.values, ["5m", "15m", "1h"]);
 }
 
@@ -91,10 +102,13 @@ fn database_update_age_lowers_writes() {
         .iter()
         .map(sweep::ops_per_thousand)
         .collect();
-    // 760 verifies: 40 accepted extend on every read at 0s, 36 at 1m, none at 1h.
-    assert_eq!(ops[0], (1000.0, 40.0 / 760.0 * 1000.0));
-    assert_eq!(ops[1], (1000.0, 36.0 / 760.0 * 1000.0));
-    assert_eq!(ops[2], (1000.0, 0.0));
+    // 760 verifies, each one read, and 4 sign-ins, each one read and one
+    // write; 4 sign-outs write once each; accepted reads extend the session
+    // 40 times at 0s, 36 at 1m, never at 1h.
+    let reads = 764.0 / 760.0 * 1000.0;
+    assert_eq!(ops[0], (reads, (8.0 + 40.0) / 760.0 * 1000.0));
+    assert_eq!(ops[1], (reads, (8.0 + 36.0) / 760.0 * 1000.0));
+    assert_eq!(ops[2], (reads, 8.0 / 760.0 * 1000.0));
     assert_eq!(max_delay(&result), [Some(Delay::Ms(0)); 3]);
     assert_eq!(result.sweep.on_pareto_front, [false, false, true]);
 }
@@ -165,13 +179,13 @@ fn cli_sweep_saves_json_markdown_and_chart() {
         .descendants()
         .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some("8"))
         .count();
-    assert_eq!(rings, 1, "only lifetime=5m is on the front");
+    assert_eq!(rings, 2, "both lifetimes are on the front");
     let json = std::fs::read_to_string(results.join("sweep-check").join(&names[0])).unwrap();
     let saved: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(saved["sweep"]["key"], "lifetime");
     assert_eq!(
         saved["sweep"]["on_pareto_front"],
-        serde_json::json!([true, false])
+        serde_json::json!([true, true])
     );
     assert_eq!(
         saved["strategies"][1]["revocation"]["max_delay_ms"],
@@ -228,10 +242,11 @@ fn access_lifetime_trades_reads_for_delay() {
         .iter()
         .map(|s| sweep::ops_per_thousand(s).0)
         .collect();
-    // Per user and 121 verifies: two reads per refresh (60, 12 or 4 of
-    // them) plus one read per replay whose access token has expired and
-    // whose refresh token was deleted at sign-out (59, 55 or 45).
-    let expected = [179.0, 79.0, 53.0].map(|reads: f64| reads / 121.0 * 1000.0);
+    // Per user and 121 verifies: the sign-in's user lookup, two reads per
+    // refresh (60, 12 or 4 of them) plus one read per replay whose access
+    // token has expired and whose refresh token was deleted at sign-out
+    // (59, 55 or 45).
+    let expected = [180.0, 80.0, 54.0].map(|reads: f64| reads / 121.0 * 1000.0);
     assert_eq!(reads, expected);
     assert_eq!(max_delay(&result), EXPECTED_ACCESS_DELAYS);
     // Each row trades store load against delay: all three are on the front.
