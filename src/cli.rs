@@ -126,7 +126,7 @@ pub struct BenchArgs {
     /// Time allowed for connecting to a PostgreSQL or Redis store and for each
     /// store operation, such as 500ms or 10s; a store that takes longer fails
     /// the run with exit code 3
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
     pub store_timeout: std::time::Duration,
 
     /// Folder that receives results/<scenario>/<UTC time>.{json,md,csv}
@@ -173,7 +173,7 @@ pub struct BenchArgs {
 /// Parses a duration argument such as `12h` for clap.
 fn parse_duration_arg(text: &str) -> Result<crate::time::Millis, String> {
     match crate::time::parse_duration(text)? {
-        0 => Err("must be longer than 0s".to_string()),
+        0 => Err("must be at least 1ms".to_string()),
         ms => Ok(ms),
     }
 }
@@ -234,6 +234,16 @@ pub fn run() -> Result<ExitCode, AppError> {
         Command::Sweep(args) => sweep::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Load(args) => crate::load::run(&args),
+    }
+}
+
+/// Parses a store timeout: a human duration longer than zero.
+pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match parse_duration(text)? {
+        d if d.is_zero() => {
+            Err("must be longer than 0s; a store call cannot finish in no time".into())
+        }
+        d => Ok(d),
     }
 }
 

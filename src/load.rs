@@ -34,7 +34,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::Histogram;
 
-use crate::cli::{parse_duration, print_stdout, select_strategies, AppError, Format};
+use crate::cli::{
+    parse_duration, parse_timeout, print_stdout, select_strategies, AppError, Format,
+};
 use crate::cookie::{CookieJar, Holder};
 use crate::interrupt;
 use crate::report;
@@ -60,7 +62,7 @@ pub struct LoadArgs {
 
     /// Time allowed for connecting to a PostgreSQL or Redis store and for each
     /// store operation
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
     pub store_timeout: Duration,
 
     /// Concurrent workers, each with its own strategy instance and store
@@ -79,7 +81,8 @@ pub struct LoadArgs {
     pub duration: Duration,
 
     /// Users signed in before the timed phase, shared out among the workers
-    #[arg(long, value_name = "N", default_value_t = 1000)]
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub users: u64,
 
     /// Folder that receives results/<scenario>/<UTC time>-load.{json,md}
@@ -546,10 +549,14 @@ fn run_worker(
             }
         }
         result.requests += 1;
-        let corrected = finished
-            .duration_since(scheduled.min(call_start))
-            .as_nanos() as u64;
         let uncorrected = finished.duration_since(call_start).as_nanos() as u64;
+        // A closed loop has no schedule to fall behind: both figures agree.
+        let corrected = match interval {
+            Some(_) => finished
+                .duration_since(scheduled.min(call_start))
+                .as_nanos() as u64,
+            None => uncorrected,
+        };
         result.corrected.saturating_record(corrected.max(1));
         result.uncorrected.saturating_record(uncorrected.max(1));
         done.fetch_add(1, Ordering::Relaxed);

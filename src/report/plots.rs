@@ -25,7 +25,7 @@ pub struct PlotError {
 /// Colour of the strategy at `index`, from a palette that stays apart on
 /// white and for common colour-vision deficiencies (Okabe and Ito).
 pub fn color(index: usize) -> RGBColor {
-    const PALETTE: [RGBColor; 7] = [
+    const PALETTE: [RGBColor; 10] = [
         RGBColor(0, 114, 178),
         RGBColor(213, 94, 0),
         RGBColor(0, 158, 115),
@@ -33,6 +33,9 @@ pub fn color(index: usize) -> RGBColor {
         RGBColor(230, 159, 0),
         RGBColor(86, 180, 233),
         RGBColor(117, 112, 179),
+        RGBColor(0, 0, 0),
+        RGBColor(166, 118, 29),
+        RGBColor(102, 166, 30),
     ];
     PALETTE[index % PALETTE.len()]
 }
@@ -157,7 +160,10 @@ fn percentile_points(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
 
 /// Formats microseconds for a log axis: `0.5`, `3`, `120`.
 fn format_micros(us: f64) -> String {
-    if us < 1.0 {
+    if us < 0.01 {
+        // Enough digits that a tick at 0.001 µs does not read 0.00.
+        format!("{us}")
+    } else if us < 1.0 {
         format!("{us:.2}")
     } else if us < 10.0 {
         format!("{us:.1}")

@@ -156,6 +156,14 @@ fn write_new(folder: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(TEMP_PREFIX)
         .tempfile_in(folder)?;
     temp.write_all(bytes)?;
+    // Temporary files start private (0600); results get 0644, what the
+    // shell gives a new file under the usual umask of 022.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     temp.as_file().sync_all()?;
     temp.persist_noclobber(path).map_err(|e| e.error)?;
     Ok(())

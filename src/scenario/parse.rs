@@ -237,7 +237,7 @@ impl Checker<'_> {
         }
         let horizon = match &raw.horizon {
             Some(h) if h.get_ref().0 == 0 => {
-                return Err(self.at(h, "horizon", "must be longer than 0s; give a duration such as \"1d\" or remove it to run every script to its end".into()))
+                return Err(self.at(h, "horizon", "must be at least 1ms; give a duration such as \"1d\" or remove it to run every script to its end".into()))
             }
             Some(h) => Some(h.get_ref().0),
             None => None,
@@ -456,7 +456,7 @@ impl Checker<'_> {
             return Err(self.at(
                 every,
                 "every",
-                "must be longer than 0s; give the gap between requests, such as \"30s\"".into(),
+                "must be at least 1ms; give the gap between requests, such as \"30s\"".into(),
             ));
         }
         Ok((*count.get_ref(), every.get_ref().0))

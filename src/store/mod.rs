@@ -231,6 +231,11 @@ impl StoreUrl {
             return Ok(StoreUrl::SqliteMemory);
         }
         if let Some(path) = url.strip_prefix("sqlite:") {
+            if path.starts_with(":memory:") {
+                return Err(format!(
+                    "store URL \"{url}\" has text after \":memory:\"; use \"sqlite::memory:\" or \"sqlite:PATH\""
+                ));
+            }
             let path = path.strip_prefix("//").unwrap_or(path);
             if path.is_empty() {
                 return Err(format!(

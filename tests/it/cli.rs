@@ -498,3 +498,77 @@ fn closed_stdout_is_not_a_panic() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn odd_option_values_fail_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().to_str().unwrap();
+    for (args, code, expected) in [
+        (
+            &["bench", "--no-save", "--store", "sqlite::memory:extra"][..],
+            2,
+            "has text after \":memory:\"",
+        ),
+        (
+            &["bench", "--no-save", "--store-timeout", "0s"][..],
+            2,
+            "must be longer than 0s",
+        ),
+        (
+            &["load", "--no-save", "--users", "0"][..],
+            2,
+            "invalid value '0' for '--users <N>'",
+        ),
+        (
+            &["bench", "--horizon", "500us"][..],
+            2,
+            "must be at least 1ms",
+        ),
+        (
+            &[
+                "bench",
+                "--results-dir",
+                results,
+                "--store",
+                "sqlite::memory:x",
+            ][..],
+            2,
+            ":memory:",
+        ),
+    ] {
+        let output = authcmp().args(args).output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    assert!(
+        !std::path::Path::new(":memory:extra").exists(),
+        "no file is created for a bad sqlite URL"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn results_are_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "small.toml", SMALL);
+    let results = dir.path().join("results");
+    authcmp()
+        .args([
+            "bench",
+            "--quiet",
+            "--strategy",
+            "jwt",
+            &file,
+            "--results-dir",
+        ])
+        .arg(&results)
+        .assert()
+        .success();
+    for entry in std::fs::read_dir(results.join("small")).unwrap() {
+        let mode = entry.unwrap().metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
+}

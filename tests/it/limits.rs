@@ -114,7 +114,7 @@ fn script_longer_than_a_century_is_rejected() {
 fn zero_interval_is_rejected() {
     let error = parse_error(&SMALL.replace("every = \"1m\"", "every = \"0s\""));
     assert!(
-        error.contains("key `every`: must be longer than 0s"),
+        error.contains("key `every`: must be at least 1ms"),
         "{error}"
     );
 }
