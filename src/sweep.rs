@@ -156,8 +156,8 @@ pub fn sweep_report(report: Report, strategy: &str, key: &str, values: &[String]
     }
 }
 
-/// The points of the store-load against revocation-delay chart, one per
-/// value, with the Pareto front as the table marks it.
+/// Returns the points of the store-load against revocation-delay chart,
+/// one per value, with the Pareto front as the table marks it.
 pub fn points(sweep: &SweepReport) -> Vec<SweepPoint> {
     sweep
         .report

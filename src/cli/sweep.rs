@@ -83,7 +83,8 @@ fn render(result: &SweepReport, format: Format) -> String {
     }
 }
 
-/// What [`save`] writes for a sweep, in order, the JSON first.
+/// Extensions of the files [`save`] writes for a sweep, in order, the
+/// JSON first.
 const SWEEP_FILES: [&str; 3] = ["json", "md", "svg"];
 
 /// Saves the JSON, Markdown and chart of a sweep, returning the JSON path.

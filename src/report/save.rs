@@ -18,7 +18,8 @@ pub fn check_writable(dir: &Path) -> std::io::Result<()> {
     tempfile::NamedTempFile::new_in(dir).map(drop)
 }
 
-/// What [`save`] writes for a run, in order, the JSON first.
+/// Extensions of the files [`save`] writes for a run, in order, the JSON
+/// first.
 pub const RUN_FILES: [&str; 6] = ["json", "md", "csv", "latency.svg", "revocation.svg", "html"];
 
 /// Saves the JSON, Markdown, CSV, charts and HTML page of `report`,

@@ -833,8 +833,8 @@ impl JarNames {
     }
 }
 
-/// The expected key closest to `field` in spelling, if one is close enough
-/// to be a likely typo. Both come quoted in backticks, as serde writes them.
+/// Returns the expected key closest to `field` in spelling, if one is
+/// close enough to be a likely typo. Both come quoted in backticks, as serde writes them.
 fn closest_key<'a>(field: &str, expected: &'a str) -> Option<&'a str> {
     let field = field.trim_matches('`');
     expected

@@ -85,8 +85,8 @@ impl Limits {
 }
 
 impl Limits {
-    /// The limits that are set, as `key = value` the way a scenario writes
-    /// them, in table order.
+    /// Returns the limits that are set, as `key = value` the way a scenario
+    /// writes them, in table order.
     pub fn describe(&self) -> Vec<String> {
         let entries = [
             (
@@ -124,8 +124,8 @@ impl Limits {
 }
 
 impl Thresholds {
-    /// One line per table of limits that is set: `every strategy: ...`
-    /// for `[thresholds]`, then `LABEL: ...` for each strategy's own.
+    /// Returns one line per table of limits that is set: `every strategy:
+    /// ...` for `[thresholds]`, then `LABEL: ...` for each strategy's own.
     pub fn describe(&self) -> Vec<String> {
         let mut lines = Vec::new();
         let global = self.global.describe();
