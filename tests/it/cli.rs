@@ -3,7 +3,7 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use crate::common;
+use crate::common::{self, assert_clean_error};
 
 fn authcmp() -> Command {
     Command::cargo_bin("authcmp").unwrap()
@@ -21,17 +21,6 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_string()
-}
-
-/// Runs authcmp and checks it failed cleanly: the exit code, one error
-/// line on stderr, and no panic.
-fn assert_clean_error(args: &[&str], code: i32) -> String {
-    let output = authcmp().args(args).output().unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-    stderr
 }
 
 #[test]

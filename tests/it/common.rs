@@ -99,3 +99,18 @@ pub fn assert_results_valid(dir: &Path) {
         );
     }
 }
+
+/// Runs authcmp with `args` and checks it failed cleanly: exit code
+/// `code`, one error line on stderr, and no panic. Returns stderr.
+pub fn assert_clean_error(args: &[&str], code: i32) -> String {
+    let output = Command::cargo_bin("authcmp")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    stderr
+}

@@ -4,6 +4,8 @@
 
 use assert_cmd::Command;
 
+use crate::common::assert_clean_error;
+
 fn authcmp() -> Command {
     Command::cargo_bin("authcmp").unwrap()
 }
@@ -22,16 +24,6 @@ fn parse_error(text: &str) -> String {
         Ok(_) => panic!("scenario was accepted:\n{text}"),
         Err(e) => e.to_string(),
     }
-}
-
-/// Runs authcmp and checks it failed cleanly with `code` and one line.
-fn clean_error(args: &[&str], code: i32) -> String {
-    let output = authcmp().args(args).output().unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-    stderr
 }
 
 #[test]
@@ -183,19 +175,19 @@ fn bench_rejects_huge_scenario_before_running() {
     std::fs::write(&file, TRILLION).unwrap();
     let file = file.to_str().unwrap();
     let started = std::time::Instant::now();
-    let stderr = clean_error(&["bench", "--no-save", file], 2);
+    let stderr = assert_clean_error(&["bench", "--no-save", file], 2);
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert!(
         stderr.starts_with(&format!("error: {file}: the scenario scripts an estimated")),
         "{stderr}"
     );
     assert!(stderr.contains("--allow-large"), "{stderr}");
-    let stderr = clean_error(&["validate", file], 2);
+    let stderr = assert_clean_error(&["validate", file], 2);
     assert!(
         stderr.contains("more than the limit of 20000000"),
         "{stderr}"
     );
-    let stderr = clean_error(
+    let stderr = assert_clean_error(
         &[
             "sweep",
             file,

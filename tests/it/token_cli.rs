@@ -3,6 +3,8 @@
 
 use assert_cmd::Command;
 
+use crate::common::assert_clean_error;
+
 fn authcmp() -> Command {
     Command::cargo_bin("authcmp").unwrap()
 }
@@ -293,15 +295,6 @@ fn secret_and_cookie_sources() {
         .write_stdin(format!("{}\n", vectors["secret"].as_str().unwrap()))
         .assert()
         .code(0);
-}
-
-/// Checks a failed run: the exit code, one error line, no panic.
-fn assert_clean_error(args: &[&str], code: i32) -> String {
-    let (actual, _, stderr) = run(args);
-    assert_eq!(actual, code, "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-    stderr
 }
 
 #[test]
