@@ -282,6 +282,14 @@ fn render_verdict(options: &Options, verdict: &Verdict, at: i64) -> String {
         Ok(()) => "accept\n".to_string(),
         Err(reason) => format!("reject: {}\n", token::shorten(&reason.to_string(), 300)),
     };
+    if let (Options::AuthjsJwt(jwe), Err(reason)) = (options, &verdict.outcome) {
+        if !jwe.secure && reason.to_string().contains("no matching decryption secret") {
+            out.push_str(
+                "hint: Auth.js derives the key from the cookie name; a cookie set over \
+                 HTTPS as __Secure-authjs.session-token needs --secure\n",
+            );
+        }
+    }
     out.push_str(&settings_line(options));
     let _ = writeln!(
         out,

@@ -440,3 +440,35 @@ fn oversized_input_is_refused() {
     assert_eq!(code, 1, "rejected, not refused");
     assert!(stdout.starts_with("reject: "), "{stdout}");
 }
+
+#[test]
+fn secure_cookie_without_secure_gets_a_hint() {
+    let (code, stdout, _) = run(&["token", "issue", "authjs-jwt", "--secure"]);
+    assert_eq!(code, 0);
+    let header = cookie_from_issue(&stdout);
+    let value = header.split_once('=').unwrap().1;
+    let at = "2027-01-01T00:01:00Z";
+    let (code, stdout, _) = run(&["token", "verify", "authjs-jwt", value, "--at", at]);
+    assert_eq!(code, 1, "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("reject: no matching decryption secret"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[1],
+        "hint: Auth.js derives the key from the cookie name; a cookie set over HTTPS as \
+         __Secure-authjs.session-token needs --secure"
+    );
+    let (code, stdout, _) = run(&[
+        "token",
+        "verify",
+        "authjs-jwt",
+        value,
+        "--secure",
+        "--at",
+        at,
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(!stdout.contains("hint:"), "{stdout}");
+}
