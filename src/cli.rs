@@ -569,11 +569,11 @@ fn validate(files: &[String], allow_large: bool) -> ExitCode {
         match checked {
             Ok(s) => {
                 println!(
-                    "{}: ok ({} users, {} strategies, {} thresholds)",
+                    "{}: ok ({}, {}, {})",
                     s.source.path,
-                    s.users(),
-                    s.strategies.len(),
-                    s.thresholds.count()
+                    report::count(s.users(), "user", "users"),
+                    report::count(s.strategies.len() as u64, "strategy", "strategies"),
+                    report::count(s.thresholds.count() as u64, "threshold", "thresholds")
                 );
                 for line in s.thresholds.describe() {
                     println!("  thresholds for {line}");

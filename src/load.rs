@@ -446,8 +446,10 @@ pub fn run_one(
         let scheduled = (rate * args.duration.as_secs_f64()).floor() as u64;
         if result.requests.saturating_add(result.requests / 100) < scheduled {
             eprintln!(
-                "warning: {} with {workers} workers sent {} of the {scheduled} requests that --rate {rate} scheduled within --duration; the rest fell behind and are not counted, so lower --rate",
-                setup.label, result.requests
+                "warning: {} with {} sent {} of the {scheduled} requests that --rate {rate} scheduled within --duration; the rest fell behind and are not counted, so lower --rate",
+                setup.label,
+                report::count(workers as u64, "worker", "workers"),
+                result.requests
             );
         }
     }

@@ -205,13 +205,13 @@ const LEGEND: &[&str] = &[
 fn title(sweep: &SweepReport) -> String {
     let run = &sweep.report.run;
     format!(
-        "{} (seed {}): {} over {}, {} users, {} requests",
+        "{} (seed {}): {} over {}, {}, {}",
         sweep.report.scenario.name,
         sweep.report.seed,
         sweep.sweep.strategy,
         sweep.sweep.key,
-        run.users,
-        run.requests
+        crate::report::count(run.users, "user", "users"),
+        crate::report::count(run.requests, "request", "requests")
     )
 }
 

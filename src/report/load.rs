@@ -194,8 +194,8 @@ fn summary(report: &LoadReport) -> String {
         None => "closed loop".to_string(),
     };
     format!(
-        "{} users signed in, {} per level, {mode}",
-        settings.users,
+        "{} signed in, {} per level, {mode}",
+        super::count(settings.users, "user", "users"),
         humantime::format_duration(std::time::Duration::from_millis(settings.duration_ms))
     )
 }

@@ -511,6 +511,15 @@ pub fn format_micros(ns: u64) -> String {
     }
 }
 
+/// Writes a count with its noun, singular for 1: `1 user`, `2 users`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Formats a per-request ratio: integers plainly, others with 3 decimals.
 pub fn format_ratio(value: f64) -> String {
     if value.fract() == 0.0 {
@@ -526,5 +535,17 @@ pub fn format_delays(median: Option<Delay>, max: Option<Delay>) -> String {
         (Some(median), Some(max)) if median == max => median.to_string(),
         (Some(median), Some(max)) => format!("{median} / {max}"),
         _ => "-".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    use super::count;
+
+    #[test]
+    fn count_uses_singular_for_one() {
+        assert_eq!(count(1, "user", "users"), "1 user");
+        assert_eq!(count(0, "user", "users"), "0 users");
+        assert_eq!(count(2, "strategy", "strategies"), "2 strategies");
     }
 }

@@ -347,11 +347,11 @@ fn new_table(
 /// One line naming the scenario, seed and workload size.
 pub(crate) fn title(report: &Report) -> String {
     format!(
-        "{} (seed {}): {} users, {} requests over {} of virtual time",
+        "{} (seed {}): {}, {} over {} of virtual time",
         report.scenario.name,
         report.seed,
-        report.run.users,
-        report.run.requests,
+        super::count(report.run.users, "user", "users"),
+        super::count(report.run.requests, "request", "requests"),
         Span(report.run.virtual_span_ms).rounded(),
     )
 }

@@ -217,7 +217,7 @@ fn validate_allow_large_accepts_huge_scenario() {
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stdout.ends_with(": ok (1 users, 7 strategies, 0 thresholds)\n"),
+        stdout.ends_with(": ok (1 user, 7 strategies, 0 thresholds)\n"),
         "{stdout}"
     );
 }

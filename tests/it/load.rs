@@ -367,7 +367,7 @@ fn rate_beyond_capacity_ends_at_duration_and_warns() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let warning = stderr
         .lines()
-        .find(|l| l.starts_with("warning: jwt with 1 workers sent "))
+        .find(|l| l.starts_with("warning: jwt with 1 worker sent "))
         .unwrap_or_else(|| panic!("no warning in {stderr}"));
     assert!(
         warning.ends_with(
