@@ -89,7 +89,7 @@ pub enum Command {
     Load(crate::load::LoadArgs),
 }
 
-/// What `bench`, `sweep` and `load` write to stdout.
+/// Output format of `bench`, `sweep` and `load` on stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A table for the terminal, with a legend

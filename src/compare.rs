@@ -49,7 +49,7 @@ pub enum Verdict {
     Unjudged,
     /// A virtual-clock figure that changed between runs of different
     /// inputs (scenario file, seed, users or horizon), where a change is
-    /// expected and tells nothing about the code.
+    /// expected and reveals nothing about the code.
     Differs,
 }
 

@@ -567,7 +567,7 @@ fn run_worker(
     Ok(result)
 }
 
-/// Longest sleep between two checks for Ctrl-C while an open-loop worker
+/// Maximum sleep between two checks for Ctrl-C while an open-loop worker
 /// waits for a request's scheduled start.
 const INTERRUPT_POLL: Duration = Duration::from_millis(50);
 

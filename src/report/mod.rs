@@ -512,11 +512,11 @@ pub fn format_micros(ns: u64) -> String {
 }
 
 /// Writes a count with its noun, singular for 1: `1 user`, `2 users`.
-pub fn count(n: u64, one: &str, many: &str) -> String {
+pub fn count(n: u64, singular: &str, plural: &str) -> String {
     if n == 1 {
-        format!("1 {one}")
+        format!("1 {singular}")
     } else {
-        format!("{n} {many}")
+        format!("{n} {plural}")
     }
 }
 

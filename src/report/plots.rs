@@ -40,6 +40,22 @@ pub fn color(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
+/// Draws the legend of every labelled series in the same style on each
+/// chart.
+fn draw_legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 16))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// Runs `draw` on an 800-pixel-wide SVG canvas and returns the SVG text.
 fn render_svg(
     chart: &'static str,
@@ -132,14 +148,7 @@ pub fn latency_svg(report: &Report) -> Result<String, PlotError> {
                 .label(*label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(|e| e.to_string())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -291,14 +300,7 @@ pub fn revocation_svg(report: &Report) -> Result<String, PlotError> {
             .map_err(|e| e.to_string())?
             .label("rejected")
             .legend(|(x, y)| Cross::new((x + 10, y), 4, REJECTED.stroke_width(1)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(|e| e.to_string())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
 }
 
@@ -432,14 +434,7 @@ pub fn sweep_svg(title: &str, points: &[SweepPoint]) -> Result<String, PlotError
             .map_err(|e| e.to_string())?
             .label("configuration")
             .legend(|(x, y)| Circle::new((x + 10, y), 4, color(0).filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(|e| e.to_string())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
 }
 

@@ -61,13 +61,13 @@ pub fn save(report: &Report, dir: &Path) -> std::io::Result<PathBuf> {
 /// Describes the files a save wrote, from the path of the first and the
 /// extensions of all, as `folder/stem.{json,md,...}`.
 pub fn describe_saved(first: &Path, extensions: &[&str]) -> String {
-    let shown = first.display().to_string();
+    let first_path = first.display().to_string();
     let Some(first_ext) = extensions.first() else {
-        return shown;
+        return first_path;
     };
-    match shown.strip_suffix(&format!(".{first_ext}")) {
+    match first_path.strip_suffix(&format!(".{first_ext}")) {
         Some(stem) if extensions.len() > 1 => format!("{stem}.{{{}}}", extensions.join(",")),
-        _ => shown,
+        _ => first_path,
     }
 }
 

@@ -423,7 +423,7 @@ fn horizon_before_a_start_or_event_is_rejected() {
 }
 
 #[test]
-fn several_scenarios_print_one_json_document_and_one_csv_header() {
+fn several_scenarios_share_one_output() {
     let dir = tempfile::tempdir().unwrap();
     let first = write(&dir, "small.toml", SMALL);
     let second = write(&dir, "other.toml", &SMALL.replace("\"small\"", "\"other\""));
@@ -443,6 +443,8 @@ fn several_scenarios_print_one_json_document_and_one_csv_header() {
         assert!(output.status.success(), "{output:?}");
         String::from_utf8(output.stdout).unwrap()
     };
+
+    // JSON: one array of reports, in the order given.
     let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
     let names: Vec<&str> = json
         .as_array()
@@ -451,6 +453,8 @@ fn several_scenarios_print_one_json_document_and_one_csv_header() {
         .map(|r| r["scenario"]["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["small", "other"]);
+
+    // CSV: one header, then a row per scenario named in the first column.
     let csv = run("csv");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");

@@ -30,7 +30,8 @@ fn files(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The store URLs to test: SQLite always, the servers when configured.
+/// Returns the store URLs to test: SQLite always, the servers when
+/// configured.
 fn backends() -> Vec<StoreUrl> {
     let mut urls = vec![StoreUrl::SqliteMemory];
     for variable in ["AUTHCMP_TEST_POSTGRES_URL", "AUTHCMP_TEST_REDIS_URL"] {

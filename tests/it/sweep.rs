@@ -102,9 +102,9 @@ fn database_update_age_lowers_writes() {
         .iter()
         .map(sweep::ops_per_thousand)
         .collect();
-    // 760 verifies, each one read, and 4 sign-ins, each one read and one
-    // write; 4 sign-outs write once each; accepted reads extend the session
-    // 40 times at 0s, 36 at 1m, never at 1h.
+    // Each of the 760 verifies reads once. Each of the 4 sign-ins reads and
+    // writes once, and each of the 4 sign-outs writes once. Accepted reads
+    // extend the session 40 times at 0s, 36 times at 1m and never at 1h.
     let reads = 764.0 / 760.0 * 1000.0;
     assert_eq!(ops[0], (reads, (8.0 + 40.0) / 760.0 * 1000.0));
     assert_eq!(ops[1], (reads, (8.0 + 36.0) / 760.0 * 1000.0));
@@ -242,10 +242,10 @@ fn access_lifetime_trades_reads_for_delay() {
         .iter()
         .map(|s| sweep::ops_per_thousand(s).0)
         .collect();
-    // Per user and 121 verifies: the sign-in's user lookup, two reads per
-    // refresh (60, 12 or 4 of them) plus one read per replay whose access
-    // token has expired and whose refresh token was deleted at sign-out
-    // (59, 55 or 45).
+    // Per user and 121 verifies, reads come from the sign-in's user lookup
+    // and two per refresh (60, 12 or 4 refreshes). Each replay whose access
+    // token has expired adds one read, because its refresh token was deleted
+    // at sign-out (59, 55 or 45 replays).
     let expected = [180.0, 80.0, 54.0].map(|reads: f64| reads / 121.0 * 1000.0);
     assert_eq!(reads, expected);
     assert_eq!(max_delay(&result), EXPECTED_ACCESS_DELAYS);

@@ -76,7 +76,7 @@ fn unknown_reference_exits_2() {
 }
 
 #[test]
-fn narrow_terminal_gets_several_tables_with_whole_words() {
+fn narrow_terminal_splits_table() {
     let dir = tempfile::tempdir().unwrap();
     let output = authcmp(dir.path())
         .env("COLUMNS", "80")
@@ -89,6 +89,8 @@ fn narrow_terminal_gets_several_tables_with_whole_words() {
         let width = line.chars().count();
         assert!(width <= 80, "{width} chars: {line}");
     }
+
+    // Each table's header row names its strategies after "figure".
     let headers: Vec<Vec<String>> = text
         .lines()
         .filter(|l| l.starts_with("│ figure "))
@@ -101,6 +103,7 @@ fn narrow_terminal_gets_several_tables_with_whole_words() {
         })
         .collect();
     assert!(headers.len() > 1, "{text}");
+
     let labels: Vec<String> = headers.concat();
     let compared: Vec<&str> = authcmp::strategy::KINDS
         .iter()
@@ -108,6 +111,7 @@ fn narrow_terminal_gets_several_tables_with_whole_words() {
         .map(|k| k.name)
         .collect();
     assert_eq!(labels, compared, "each strategy once, its name unbroken");
+
     // Wrapped cells break at spaces: no cell line ends inside "probes".
     assert!(!text.contains("(pr "), "{text}");
 }
